@@ -1,0 +1,112 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/voltrun/voltrun/internal/bundle"
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// functionView is a function as the API shows it: its configuration and,
+// when asked for one function, its draft code.
+type functionView struct {
+	*core.Function
+	Version     string            `json:"version"`
+	Files       map[string]string `json:"files,omitempty"`
+	BinaryFiles []string          `json:"binary_files,omitempty"`
+}
+
+func (s *Server) createFunction(c *fiber.Ctx) error {
+	var req functionRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	f := &core.Function{OwnerID: principalOf(c).UserID}
+	if err := req.apply(f, true); err != nil {
+		return err
+	}
+	if err := s.store.CreateFunction(c.UserContext(), f); err != nil {
+		return err
+	}
+	return s.writeFunction(c, fiber.StatusCreated, f)
+}
+
+func (s *Server) listFunctions(c *fiber.Ctx) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	fns, next, err := s.store.ListFunctions(c.UserContext(), principalOf(c).UserID, page)
+	if err != nil {
+		return err
+	}
+	items := make([]functionView, len(fns))
+	for i := range fns {
+		items[i] = functionView{Function: &fns[i], Version: "$LATEST"}
+	}
+	return c.JSON(list[functionView]{Items: items, NextCursor: next})
+}
+
+func (s *Server) getFunction(c *fiber.Ctx) error {
+	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return s.writeFunction(c, fiber.StatusOK, f)
+}
+
+// getFunctionCode answers the draft code as the canonical zip archive.
+func (s *Server) getFunctionCode(c *fiber.Ctx) error {
+	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+f.Name+`.zip"`)
+	c.Set("X-Code-Sha256", f.CodeSHA256)
+	return c.Send(f.Code)
+}
+
+func (s *Server) updateFunction(c *fiber.Ctx) error {
+	var req functionRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	f, err := s.store.Function(ctx, principalOf(c).UserID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if err := req.apply(f, false); err != nil {
+		return err
+	}
+	if err := s.store.UpdateFunction(ctx, f); err != nil {
+		return err
+	}
+	return s.writeFunction(c, fiber.StatusOK, f)
+}
+
+func (s *Server) deleteFunction(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	uid := principalOf(c).UserID
+	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteFunction(ctx, uid, f.ID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) writeFunction(c *fiber.Ctx, status int, f *core.Function) error {
+	v := functionView{Function: f, Version: "$LATEST"}
+	if f.Code != nil {
+		text, binary, err := bundle.TextFiles(f.Code)
+		if err != nil {
+			return err
+		}
+		v.Files, v.BinaryFiles = text, binary
+	}
+	return c.Status(status).JSON(v)
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/auth"
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// Check is one dependency health check: nil means healthy.
+type Check func(ctx context.Context) error
+
+// Deps is everything the HTTP layer needs, wired in cmd/voltrun.
+type Deps struct {
+	Store    core.Store
+	Tokens   *auth.Tokens
+	KeyUse   *auth.KeyUse
+	Log      *zap.Logger
+	Registry *prometheus.Registry
+	Version  string
+	// Checks are reported by /health by name (e.g. "database").
+	Checks map[string]Check
+	// Info are fixed facts reported by /health (e.g. "sandbox": "linuxns").
+	Info        map[string]string
+	BodyLimit   int
+	CORSOrigins []string
+	TrustProxy  bool
+	Limits      Limits
+}
+
+// Limits are the abuse limits on the auth endpoints.
+type Limits struct {
+	LoginPerIP    int           // login attempts per client address per Window
+	LoginPerEmail int           // failed logins per email per Window
+	RegisterPerIP int           // registrations per client address per Window
+	Window        time.Duration // the sliding window
+}
+
+// DefaultLimits are generous for people and tight for password guessing.
+var DefaultLimits = Limits{LoginPerIP: 30, LoginPerEmail: 10, RegisterPerIP: 20, Window: 10 * time.Minute}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	store      core.Store
+	tokens     *auth.Tokens
+	keyUse     *auth.KeyUse
+	log        *zap.Logger
+	deps       Deps
+	loginIP    *auth.Limiter
+	loginEmail *auth.Limiter
+	registerIP *auth.Limiter
+}
+
+// New builds the Fiber application serving the whole API.
+func New(d Deps) *fiber.App {
+	if d.Limits == (Limits{}) {
+		d.Limits = DefaultLimits
+	}
+	s := &Server{
+		store: d.Store, tokens: d.Tokens, keyUse: d.KeyUse, log: d.Log, deps: d,
+		loginIP:    auth.NewLimiter(d.Limits.LoginPerIP, d.Limits.Window),
+		loginEmail: auth.NewLimiter(d.Limits.LoginPerEmail, d.Limits.Window),
+		registerIP: auth.NewLimiter(d.Limits.RegisterPerIP, d.Limits.Window),
+	}
+	errH := errorHandler(d.Log)
+	cfg := fiber.Config{
+		AppName:               "voltrun",
+		BodyLimit:             d.BodyLimit,
+		ErrorHandler:          errH,
+		DisableStartupMessage: true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          15 * time.Minute,
+		IdleTimeout:           2 * time.Minute,
+	}
+	if d.TrustProxy {
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	app := fiber.New(cfg)
+	app.Use(withRequestID, observe(d.Log, newHTTPMetrics(d.Registry), errH), recover.New())
+	if len(d.CORSOrigins) > 0 {
+		app.Use(cors.New(cors.Config{
+			AllowOrigins:  strings.Join(d.CORSOrigins, ","),
+			AllowHeaders:  "Authorization, Content-Type, X-API-Key, X-Request-Id, X-Invocation-Type",
+			ExposeHeaders: "X-Request-Id, Retry-After",
+			MaxAge:        600,
+		}))
+	}
+	s.routes(app)
+	return app
+}
+
+// routes lists every route; docs/openapi.json must describe each of them
+// (a test holds the two together).
+func (s *Server) routes(app *fiber.App) {
+	app.Get("/health", s.health)
+	app.Get("/metrics", s.metrics())
+	app.Get("/api/openapi.json", openAPI)
+
+	a := app.Group("/api")
+	a.Post("/auth/register", s.register)
+	a.Post("/auth/login", s.login)
+	a.Get("/auth/me", s.authenticate, s.me)
+
+	keys := a.Group("/keys", s.authenticate, require(core.ScopeKeysWrite))
+	keys.Post("/", s.createKey)
+	keys.Get("/", s.listKeys)
+	keys.Delete("/:id", s.deleteKey)
+
+	fn := a.Group("/functions", s.authenticate)
+	fn.Post("/", require(core.ScopeFunctionsWrite), s.createFunction)
+	fn.Get("/", require(core.ScopeFunctionsRead), s.listFunctions)
+	fn.Get("/:id", require(core.ScopeFunctionsRead), s.getFunction)
+	fn.Get("/:id/code", require(core.ScopeFunctionsRead), s.getFunctionCode)
+	fn.Patch("/:id", require(core.ScopeFunctionsWrite), s.updateFunction)
+	fn.Delete("/:id", require(core.ScopeFunctionsWrite), s.deleteFunction)
+}

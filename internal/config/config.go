@@ -1,0 +1,157 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's whole configuration.
+type Config struct {
+	Addr        string        // VOLTRUN_ADDR, listen address
+	DataDir     string        // VOLTRUN_DATA_DIR, SQLite file, JWT secret, code scratch space
+	DatabaseURL string        // DATABASE_URL, postgres:// selects PostgreSQL; empty selects SQLite
+	JWTSecret   []byte        // VOLTRUN_JWT_SECRET; generated and kept in DataDir when unset
+	JWTTTL      time.Duration // VOLTRUN_JWT_TTL, token lifetime
+	LogLevel    string        // VOLTRUN_LOG_LEVEL: debug|info|warn|error
+	LogFormat   string        // VOLTRUN_LOG_FORMAT: json|console
+	CORSOrigins []string      // VOLTRUN_CORS_ORIGINS, comma-separated dashboard origins allowed cross-origin
+	BodyLimit   int           // VOLTRUN_BODY_LIMIT_MB, request body cap in bytes
+	// TrustProxy makes the server take the client address from
+	// X-Forwarded-For (only behind a reverse proxy that sets it).
+	TrustProxy bool // VOLTRUN_TRUST_PROXY
+}
+
+// Env looks up an environment variable; tests pass a map-backed one.
+type Env func(key string) (string, bool)
+
+// Var describes one setting, for flags and documentation.
+type Var struct {
+	Env, Flag, Default, Help string
+}
+
+// Vars lists every setting the server reads, in documentation order.
+var Vars = []Var{
+	{"VOLTRUN_ADDR", "addr", ":8080", "address the HTTP server listens on"},
+	{"VOLTRUN_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, the generated JWT secret and scratch files"},
+	{"DATABASE_URL", "database-url", "", "postgres:// URL to use PostgreSQL; empty uses SQLite in the data dir"},
+	{"VOLTRUN_JWT_SECRET", "jwt-secret", "", "HMAC secret for tokens (at least 32 bytes); empty generates one, kept in the data dir"},
+	{"VOLTRUN_JWT_TTL", "jwt-ttl", "24h", "lifetime of login tokens"},
+	{"VOLTRUN_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"VOLTRUN_LOG_FORMAT", "log-format", "console", "json or console"},
+	{"VOLTRUN_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed to call the API from a browser (e.g. http://localhost:3000 for dashboard development)"},
+	{"VOLTRUN_BODY_LIMIT_MB", "body-limit-mb", "16", "largest request body accepted, in MiB"},
+	{"VOLTRUN_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (only behind a proxy that sets it)"},
+}
+
+// Load builds a Config from explicit values (flag values the user set, keyed
+// by Var.Flag), then env, then defaults; it validates the result and, when
+// no JWT secret is configured, loads or creates the one kept in the data dir.
+func Load(flags map[string]string, env Env) (*Config, error) {
+	get := func(v Var) string {
+		if s, ok := flags[v.Flag]; ok {
+			return s
+		}
+		if s, ok := env(v.Env); ok && s != "" {
+			return s
+		}
+		return v.Default
+	}
+	vals := map[string]string{}
+	for _, v := range Vars {
+		vals[v.Env] = strings.TrimSpace(get(v))
+	}
+	c := &Config{
+		Addr:        vals["VOLTRUN_ADDR"],
+		DataDir:     vals["VOLTRUN_DATA_DIR"],
+		DatabaseURL: vals["DATABASE_URL"],
+		LogLevel:    strings.ToLower(vals["VOLTRUN_LOG_LEVEL"]),
+		LogFormat:   strings.ToLower(vals["VOLTRUN_LOG_FORMAT"]),
+	}
+	if err := c.parse(vals); err != nil {
+		return nil, err
+	}
+	if err := c.loadSecret(vals["VOLTRUN_JWT_SECRET"]); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) parse(vals map[string]string) error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("VOLTRUN_ADDR %q is not host:port (e.g. :8080)", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("VOLTRUN_ADDR %q has an invalid port", c.Addr)
+	}
+	if c.DataDir == "" {
+		return errors.New("VOLTRUN_DATA_DIR must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("DATABASE_URL must be a postgres://user@host:port/db URL (leave it unset for SQLite)")
+		}
+	}
+	ttl, err := time.ParseDuration(vals["VOLTRUN_JWT_TTL"])
+	if err != nil || ttl < time.Minute || ttl > 90*24*time.Hour {
+		return fmt.Errorf("VOLTRUN_JWT_TTL %q must be a duration between 1m and 2160h (e.g. 24h)", vals["VOLTRUN_JWT_TTL"])
+	}
+	c.JWTTTL = ttl
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("VOLTRUN_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "console":
+	default:
+		return fmt.Errorf("VOLTRUN_LOG_FORMAT %q must be json or console", c.LogFormat)
+	}
+	for _, o := range strings.Split(vals["VOLTRUN_CORS_ORIGINS"], ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return fmt.Errorf("VOLTRUN_CORS_ORIGINS entry %q must be an origin like http://localhost:3000", o)
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	mb, err := strconv.Atoi(vals["VOLTRUN_BODY_LIMIT_MB"])
+	if err != nil || mb < 1 || mb > 1024 {
+		return fmt.Errorf("VOLTRUN_BODY_LIMIT_MB %q must be a whole number between 1 and 1024", vals["VOLTRUN_BODY_LIMIT_MB"])
+	}
+	c.BodyLimit = mb << 20
+	c.TrustProxy, err = strconv.ParseBool(vals["VOLTRUN_TRUST_PROXY"])
+	if err != nil {
+		return fmt.Errorf("VOLTRUN_TRUST_PROXY %q must be true or false", vals["VOLTRUN_TRUST_PROXY"])
+	}
+	return nil
+}
+
+// SecretFile is the name, inside the data dir, of the generated JWT secret.
+const SecretFile = "jwt-secret"
+
+func (c *Config) loadSecret(configured string) error {
+	if configured != "" {
+		if len(configured) < 32 {
+			return errors.New("VOLTRUN_JWT_SECRET must be at least 32 characters (or unset, to generate one)")
+		}
+		c.JWTSecret = []byte(configured)
+		return nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("cannot create VOLTRUN_DATA_DIR %s: %w", c.DataDir, err)
+	}
+	secret, err := loadOrCreateSecret(filepath.Join(c.DataDir, SecretFile))
+	if err != nil {
+		return err
+	}
+	c.JWTSecret = secret
+	return nil
+}
