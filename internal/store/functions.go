@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+type functionRow struct {
+	ID          string    `gorm:"column:id;primaryKey"`
+	OwnerID     string    `gorm:"column:owner_id"`
+	Name        string    `gorm:"column:name"`
+	Description string    `gorm:"column:description"`
+	Runtime     string    `gorm:"column:runtime"`
+	Handler     string    `gorm:"column:handler"`
+	MemoryMB    int       `gorm:"column:memory_mb"`
+	TimeoutMS   int       `gorm:"column:timeout_ms"`
+	Env         string    `gorm:"column:env"` // JSON object
+	Public      bool      `gorm:"column:public"`
+	Code        []byte    `gorm:"column:code"`
+	CodeSHA256  string    `gorm:"column:code_sha256"`
+	CodeSize    int64     `gorm:"column:code_size"`
+	CreatedAt   time.Time `gorm:"column:created_at"`
+	UpdatedAt   time.Time `gorm:"column:updated_at"`
+}
+
+func (functionRow) TableName() string { return "functions" }
+
+// listColumns is every column but code: lists must not read the blobs.
+var listColumns = []string{
+	"id", "owner_id", "name", "description", "runtime", "handler", "memory_mb",
+	"timeout_ms", "env", "public", "code_sha256", "code_size", "created_at", "updated_at",
+}
+
+func (r *functionRow) toCore(withCode bool) (core.Function, error) {
+	env := map[string]string{}
+	if err := json.Unmarshal([]byte(r.Env), &env); err != nil {
+		return core.Function{}, wrap("decode function env", err)
+	}
+	f := core.Function{
+		ID:          r.ID,
+		OwnerID:     r.OwnerID,
+		Name:        r.Name,
+		Description: r.Description,
+		Runtime:     core.Runtime(r.Runtime),
+		Handler:     r.Handler,
+		MemoryMB:    r.MemoryMB,
+		TimeoutMS:   r.TimeoutMS,
+		Env:         env,
+		Public:      r.Public,
+		CodeSHA256:  r.CodeSHA256,
+		CodeSize:    r.CodeSize,
+		CreatedAt:   r.CreatedAt.UTC(),
+		UpdatedAt:   r.UpdatedAt.UTC(),
+	}
+	if withCode {
+		// Non-nil even when empty: nil means "listed without code".
+		f.Code = r.Code
+		if f.Code == nil {
+			f.Code = []byte{}
+		}
+	}
+	return f, nil
+}
+
+var functionConflicts = conflicts{
+	unique:     "a function with this name already exists",
+	primaryKey: "a function with this id already exists",
+	foreignKey: "owner not found",
+}
+
+func encodeEnv(env map[string]string) (string, error) {
+	if env == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return "", wrap("encode function env", err)
+	}
+	return string(b), nil
+}
+
+// CreateFunction stores f and, on success, fills its ID (when empty) and
+// timestamps. Code, CodeSHA256 and CodeSize are stored as given (the API
+// derives them from one bundle; CodeSize is its unpacked size); nil Code is
+// stored as empty. A name the owner already uses is CodeConflict.
+func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
+	ownerID, ok := parseID(f.OwnerID)
+	if !ok {
+		return notFound("owner not found")
+	}
+	id, err := resolveID(f.ID, "function")
+	if err != nil {
+		return err
+	}
+	env, err := encodeEnv(f.Env)
+	if err != nil {
+		return err
+	}
+	code := f.Code
+	if code == nil {
+		code = []byte{}
+	}
+	t := now()
+	row := functionRow{
+		ID:          id,
+		OwnerID:     ownerID,
+		Name:        f.Name,
+		Description: f.Description,
+		Runtime:     string(f.Runtime),
+		Handler:     f.Handler,
+		MemoryMB:    f.MemoryMB,
+		TimeoutMS:   f.TimeoutMS,
+		Env:         env,
+		Public:      f.Public,
+		Code:        code,
+		CodeSHA256:  f.CodeSHA256,
+		CodeSize:    f.CodeSize,
+		CreatedAt:   t,
+		UpdatedAt:   t,
+	}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return mapWriteError("create function", err, functionConflicts)
+	}
+	f.ID, f.OwnerID, f.Code, f.CreatedAt, f.UpdatedAt = id, ownerID, code, t, t
+	return nil
+}
+
+// Function finds an owner's function, with its code, by id or by name. A
+// string that parses as a UUID is tried as an id first, then as a name: a
+// valid function name can look like a UUID.
+func (s *Store) Function(ctx context.Context, ownerID, idOrName string) (*core.Function, error) {
+	ownerID, ok := parseID(ownerID)
+	if !ok {
+		return nil, notFound("function not found")
+	}
+	if id, ok := parseID(idOrName); ok {
+		f, err := s.functionWhere(ctx, "owner_id = ? AND id = ?", ownerID, id)
+		if !core.IsNotFound(err) {
+			return f, err
+		}
+	}
+	return s.functionWhere(ctx, "owner_id = ? AND name = ?", ownerID, idOrName)
+}
+
+func (s *Store) functionWhere(ctx context.Context, where string, args ...any) (*core.Function, error) {
+	var row functionRow
+	if err := s.db.WithContext(ctx).Where(where, args...).Take(&row).Error; err != nil {
+		return nil, mapReadError("get function", "function not found", err)
+	}
+	f, err := row.toCore(true)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// ListFunctions lists an owner's functions oldest first, without code.
+func (s *Store) ListFunctions(ctx context.Context, ownerID string, p core.Page) ([]core.Function, string, error) {
+	after, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	ownerID, ok := parseID(ownerID)
+	if !ok {
+		return []core.Function{}, "", nil
+	}
+	limit := pageLimit(p)
+	q := s.db.WithContext(ctx).Select(listColumns).Where("owner_id = ?", ownerID)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	var rows []functionRow
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", wrap("list functions", err)
+	}
+	fns := make([]core.Function, 0, min(len(rows), limit))
+	for i := range rows[:min(len(rows), limit)] {
+		f, err := rows[i].toCore(false)
+		if err != nil {
+			return nil, "", err
+		}
+		fns = append(fns, f)
+	}
+	next := ""
+	if len(rows) > limit {
+		next = encodeCursor(fns[len(fns)-1].ID)
+	}
+	return fns, next, nil
+}
+
+// UpdateFunction saves every mutable field of the function (OwnerID, ID)
+// and, when f.Code is not nil, Code, CodeSHA256 and CodeSize; with nil
+// Code the stored code and its digest are kept whatever f says. It sets
+// f.UpdatedAt. No such function for the owner is CodeNotFound; a rename to
+// a name the owner already uses is CodeConflict.
+func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
+	ownerID, okOwner := parseID(f.OwnerID)
+	id, okID := parseID(f.ID)
+	if !okOwner || !okID {
+		return notFound("function not found")
+	}
+	env, err := encodeEnv(f.Env)
+	if err != nil {
+		return err
+	}
+	t := now()
+	cols := map[string]any{
+		"name":        f.Name,
+		"description": f.Description,
+		"runtime":     string(f.Runtime),
+		"handler":     f.Handler,
+		"memory_mb":   f.MemoryMB,
+		"timeout_ms":  f.TimeoutMS,
+		"env":         env,
+		"public":      f.Public,
+		"updated_at":  t,
+	}
+	if f.Code != nil {
+		cols["code"], cols["code_sha256"], cols["code_size"] = f.Code, f.CodeSHA256, f.CodeSize
+	}
+	res := s.db.WithContext(ctx).Model(&functionRow{}).
+		Where("id = ? AND owner_id = ?", id, ownerID).Updates(cols)
+	if res.Error != nil {
+		return mapWriteError("update function", res.Error, functionConflicts)
+	}
+	if res.RowsAffected == 0 {
+		return notFound("function not found")
+	}
+	f.ID, f.OwnerID, f.UpdatedAt = id, ownerID, t
+	return nil
+}
+
+// DeleteFunction deletes an owner's function; another owner's is
+// CodeNotFound.
+func (s *Store) DeleteFunction(ctx context.Context, ownerID, id string) error {
+	ownerID, okOwner := parseID(ownerID)
+	id, okID := parseID(id)
+	if !okOwner || !okID {
+		return notFound("function not found")
+	}
+	res := s.db.WithContext(ctx).Where("id = ? AND owner_id = ?", id, ownerID).Delete(&functionRow{})
+	if res.Error != nil {
+		return wrap("delete function", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return notFound("function not found")
+	}
+	return nil
+}
