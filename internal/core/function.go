@@ -28,6 +28,10 @@ const (
 	MaxCodeBytes = 10 << 20
 	// MaxEnvBytes caps the total size of a function's environment.
 	MaxEnvBytes = 4 << 10
+	// DefaultMaxConcurrency is a function's concurrency cap unless set.
+	DefaultMaxConcurrency = 10
+	// MaxMaxConcurrency bounds what a function may ask for.
+	MaxMaxConcurrency = 1000
 	// MaxDescription caps a function's description, in characters.
 	MaxDescription = 256
 )
@@ -52,11 +56,14 @@ type Function struct {
 	TimeoutMS   int               `json:"timeout_ms"`
 	Env         map[string]string `json:"env"`
 	Public      bool              `json:"public"`
-	Code        []byte            `json:"-"`
-	CodeSHA256  string            `json:"code_sha256"`
-	CodeSize    int64             `json:"code_size"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// MaxConcurrency caps the function's simultaneous executions; calls
+	// past it are refused with CodeRateLimited.
+	MaxConcurrency int       `json:"max_concurrency"`
+	Code           []byte    `json:"-"`
+	CodeSHA256     string    `json:"code_sha256"`
+	CodeSize       int64     `json:"code_size"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // DefaultHandler is the handler a runtime uses when none is given.
@@ -100,6 +107,9 @@ func (f *Function) Validate() error {
 	}
 	if f.TimeoutMS < MinTimeoutMS || f.TimeoutMS > MaxTimeoutMS {
 		fe.Add("timeout_ms", "must be between 100 and 900000")
+	}
+	if f.MaxConcurrency < 1 || f.MaxConcurrency > MaxMaxConcurrency {
+		fe.Add("max_concurrency", "must be between 1 and 1000")
 	}
 	if len([]rune(f.Description)) > MaxDescription {
 		fe.Add("description", "must be at most 256 characters")

@@ -40,8 +40,10 @@ type KeyStore interface {
 }
 
 // FunctionStore keeps functions and their draft code. Names are unique per
-// owner (CodeConflict otherwise); every lookup is scoped to the owner, so
-// another owner's function answers CodeNotFound.
+// owner, and a public function's name is also unique among public functions
+// (CodeConflict otherwise, so /fn/{name} names one function); every lookup
+// but PublicFunction is scoped to the owner, so another owner's function
+// answers CodeNotFound.
 type FunctionStore interface {
 	CreateFunction(ctx context.Context, f *Function) error
 	// Function finds an owner's function by id or by name, with its code.
@@ -52,6 +54,9 @@ type FunctionStore interface {
 	// is not nil.
 	UpdateFunction(ctx context.Context, f *Function) error
 	DeleteFunction(ctx context.Context, ownerID, id string) error
+	// PublicFunction finds the public function with this name, with its
+	// code; a private one answers CodeNotFound.
+	PublicFunction(ctx context.Context, name string) (*Function, error)
 }
 
 // Store is everything the server keeps in its database.
@@ -59,6 +64,7 @@ type Store interface {
 	UserStore
 	KeyStore
 	FunctionStore
+	ExecutionStore
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error
