@@ -37,9 +37,9 @@ const (
 
 // FunctionError is an error the function itself raised or caused.
 type FunctionError struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
-	Stack   string `json:"stack,omitempty"`
+	Type    string   `json:"type"`
+	Message string   `json:"message"`
+	Stack   []string `json:"stack"`
 }
 
 // Execution is the record of one invocation.

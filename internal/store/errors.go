@@ -73,6 +73,43 @@ type conflicts struct {
 	unique     string // the resource's natural key (email, name, hash) is taken
 	primaryKey string // the caller-chosen id is taken
 	foreignKey string // the parent row (user, owner) does not exist
+	// others are the resource's further unique constraints, each with its
+	// own message; a violation of none of them gets unique.
+	others []uniqueKey
+}
+
+// uniqueKey is a unique constraint as each database names it in a
+// violation: PostgreSQL by constraint (or index) name, SQLite only by the
+// columns of the index ("UNIQUE constraint failed: functions.name").
+type uniqueKey struct {
+	constraint string // PostgreSQL: PgError.ConstraintName
+	columns    string // SQLite: "table.column[, table.column]"
+	message    string
+}
+
+// uniqueMessage is the message for the unique constraint err violates.
+func (c conflicts) uniqueMessage(err error) string {
+	for _, k := range c.others {
+		if k.violatedBy(err) {
+			return k.message
+		}
+	}
+	return c.unique
+}
+
+func (k uniqueKey) violatedBy(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName == k.constraint
+	}
+	var sqErr *gosqlite.Error
+	if errors.As(err, &sqErr) {
+		// "constraint failed: UNIQUE constraint failed: t.a, t.b (2067)":
+		// matching from "failed: " to " (" takes the whole column list, so
+		// "t.b" matches neither "t.a, t.b" nor "t.b, t.c".
+		return strings.Contains(sqErr.Error(), "UNIQUE constraint failed: "+k.columns+" (")
+	}
+	return false
 }
 
 // mapWriteError turns a write error into a *core.Error when a constraint
@@ -80,7 +117,7 @@ type conflicts struct {
 func mapWriteError(op string, err error, c conflicts) error {
 	switch classify(err) {
 	case uniqueViolation:
-		return &core.Error{Code: core.CodeConflict, Message: c.unique, Err: err}
+		return &core.Error{Code: core.CodeConflict, Message: c.uniqueMessage(err), Err: err}
 	case primaryKeyViolation:
 		return &core.Error{Code: core.CodeConflict, Message: c.primaryKey, Err: err}
 	case foreignKeyViolation:

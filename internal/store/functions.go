@@ -9,21 +9,22 @@ import (
 )
 
 type functionRow struct {
-	ID          string    `gorm:"column:id;primaryKey"`
-	OwnerID     string    `gorm:"column:owner_id"`
-	Name        string    `gorm:"column:name"`
-	Description string    `gorm:"column:description"`
-	Runtime     string    `gorm:"column:runtime"`
-	Handler     string    `gorm:"column:handler"`
-	MemoryMB    int       `gorm:"column:memory_mb"`
-	TimeoutMS   int       `gorm:"column:timeout_ms"`
-	Env         string    `gorm:"column:env"` // JSON object
-	Public      bool      `gorm:"column:public"`
-	Code        []byte    `gorm:"column:code"`
-	CodeSHA256  string    `gorm:"column:code_sha256"`
-	CodeSize    int64     `gorm:"column:code_size"`
-	CreatedAt   time.Time `gorm:"column:created_at"`
-	UpdatedAt   time.Time `gorm:"column:updated_at"`
+	ID             string    `gorm:"column:id;primaryKey"`
+	OwnerID        string    `gorm:"column:owner_id"`
+	Name           string    `gorm:"column:name"`
+	Description    string    `gorm:"column:description"`
+	Runtime        string    `gorm:"column:runtime"`
+	Handler        string    `gorm:"column:handler"`
+	MemoryMB       int       `gorm:"column:memory_mb"`
+	TimeoutMS      int       `gorm:"column:timeout_ms"`
+	Env            string    `gorm:"column:env"` // JSON object
+	Public         bool      `gorm:"column:public"`
+	MaxConcurrency int       `gorm:"column:max_concurrency"`
+	Code           []byte    `gorm:"column:code"`
+	CodeSHA256     string    `gorm:"column:code_sha256"`
+	CodeSize       int64     `gorm:"column:code_size"`
+	CreatedAt      time.Time `gorm:"column:created_at"`
+	UpdatedAt      time.Time `gorm:"column:updated_at"`
 }
 
 func (functionRow) TableName() string { return "functions" }
@@ -31,7 +32,7 @@ func (functionRow) TableName() string { return "functions" }
 // listColumns is every column but code: lists must not read the blobs.
 var listColumns = []string{
 	"id", "owner_id", "name", "description", "runtime", "handler", "memory_mb",
-	"timeout_ms", "env", "public", "code_sha256", "code_size", "created_at", "updated_at",
+	"timeout_ms", "env", "public", "max_concurrency", "code_sha256", "code_size", "created_at", "updated_at",
 }
 
 func (r *functionRow) toCore(withCode bool) (core.Function, error) {
@@ -40,20 +41,21 @@ func (r *functionRow) toCore(withCode bool) (core.Function, error) {
 		return core.Function{}, wrap("decode function env", err)
 	}
 	f := core.Function{
-		ID:          r.ID,
-		OwnerID:     r.OwnerID,
-		Name:        r.Name,
-		Description: r.Description,
-		Runtime:     core.Runtime(r.Runtime),
-		Handler:     r.Handler,
-		MemoryMB:    r.MemoryMB,
-		TimeoutMS:   r.TimeoutMS,
-		Env:         env,
-		Public:      r.Public,
-		CodeSHA256:  r.CodeSHA256,
-		CodeSize:    r.CodeSize,
-		CreatedAt:   r.CreatedAt.UTC(),
-		UpdatedAt:   r.UpdatedAt.UTC(),
+		ID:             r.ID,
+		OwnerID:        r.OwnerID,
+		Name:           r.Name,
+		Description:    r.Description,
+		Runtime:        core.Runtime(r.Runtime),
+		Handler:        r.Handler,
+		MemoryMB:       r.MemoryMB,
+		TimeoutMS:      r.TimeoutMS,
+		Env:            env,
+		Public:         r.Public,
+		MaxConcurrency: r.MaxConcurrency,
+		CodeSHA256:     r.CodeSHA256,
+		CodeSize:       r.CodeSize,
+		CreatedAt:      r.CreatedAt.UTC(),
+		UpdatedAt:      r.UpdatedAt.UTC(),
 	}
 	if withCode {
 		// Non-nil even when empty: nil means "listed without code".
@@ -69,6 +71,21 @@ var functionConflicts = conflicts{
 	unique:     "a function with this name already exists",
 	primaryKey: "a function with this id already exists",
 	foreignKey: "owner not found",
+	others: []uniqueKey{{
+		constraint: "functions_public_name_key",
+		columns:    "functions.name",
+		message:    "a public function with this name already exists",
+	}},
+}
+
+// maxConcurrency is the stored form of a concurrency cap: a value below 1
+// means unset and is stored as core.DefaultMaxConcurrency, so a stored 0
+// never comes back (the column's CHECK refuses it too).
+func maxConcurrency(n int) int {
+	if n < 1 {
+		return core.DefaultMaxConcurrency
+	}
+	return n
 }
 
 func encodeEnv(env map[string]string) (string, error) {
@@ -85,7 +102,9 @@ func encodeEnv(env map[string]string) (string, error) {
 // CreateFunction stores f and, on success, fills its ID (when empty) and
 // timestamps. Code, CodeSHA256 and CodeSize are stored as given (the API
 // derives them from one bundle; CodeSize is its unpacked size); nil Code is
-// stored as empty. A name the owner already uses is CodeConflict.
+// stored as empty; MaxConcurrency below 1 is stored, and filled in, as
+// core.DefaultMaxConcurrency. A name the owner already uses, or a public
+// function's name another public function has, is CodeConflict.
 func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
 	ownerID, ok := parseID(f.OwnerID)
 	if !ok {
@@ -105,26 +124,28 @@ func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
 	}
 	t := now()
 	row := functionRow{
-		ID:          id,
-		OwnerID:     ownerID,
-		Name:        f.Name,
-		Description: f.Description,
-		Runtime:     string(f.Runtime),
-		Handler:     f.Handler,
-		MemoryMB:    f.MemoryMB,
-		TimeoutMS:   f.TimeoutMS,
-		Env:         env,
-		Public:      f.Public,
-		Code:        code,
-		CodeSHA256:  f.CodeSHA256,
-		CodeSize:    f.CodeSize,
-		CreatedAt:   t,
-		UpdatedAt:   t,
+		ID:             id,
+		OwnerID:        ownerID,
+		Name:           f.Name,
+		Description:    f.Description,
+		Runtime:        string(f.Runtime),
+		Handler:        f.Handler,
+		MemoryMB:       f.MemoryMB,
+		TimeoutMS:      f.TimeoutMS,
+		Env:            env,
+		Public:         f.Public,
+		MaxConcurrency: maxConcurrency(f.MaxConcurrency),
+		Code:           code,
+		CodeSHA256:     f.CodeSHA256,
+		CodeSize:       f.CodeSize,
+		CreatedAt:      t,
+		UpdatedAt:      t,
 	}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return mapWriteError("create function", err, functionConflicts)
 	}
 	f.ID, f.OwnerID, f.Code, f.CreatedAt, f.UpdatedAt = id, ownerID, code, t, t
+	f.MaxConcurrency = row.MaxConcurrency
 	return nil
 }
 
@@ -143,6 +164,14 @@ func (s *Store) Function(ctx context.Context, ownerID, idOrName string) (*core.F
 		}
 	}
 	return s.functionWhere(ctx, "owner_id = ? AND name = ?", ownerID, idOrName)
+}
+
+// PublicFunction finds the public function with this name, with its code,
+// whoever owns it. A private function, or none, is CodeNotFound.
+func (s *Store) PublicFunction(ctx context.Context, name string) (*core.Function, error) {
+	// "AND public" as written matches the partial index's predicate, so
+	// SQLite uses functions_public_name_key (a bound true would not).
+	return s.functionWhere(ctx, "name = ? AND public", name)
 }
 
 func (s *Store) functionWhere(ctx context.Context, where string, args ...any) (*core.Function, error) {
@@ -194,8 +223,11 @@ func (s *Store) ListFunctions(ctx context.Context, ownerID string, p core.Page) 
 // UpdateFunction saves every mutable field of the function (OwnerID, ID)
 // and, when f.Code is not nil, Code, CodeSHA256 and CodeSize; with nil
 // Code the stored code and its digest are kept whatever f says. It sets
-// f.UpdatedAt. No such function for the owner is CodeNotFound; a rename to
-// a name the owner already uses is CodeConflict.
+// f.UpdatedAt. MaxConcurrency below 1 is stored, and filled in, as
+// core.DefaultMaxConcurrency. No such function for the owner is
+// CodeNotFound; a rename to a name the owner already uses is CodeConflict,
+// and so is making public, or renaming a public function to, a name another
+// public function has.
 func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
 	ownerID, okOwner := parseID(f.OwnerID)
 	id, okID := parseID(f.ID)
@@ -207,16 +239,18 @@ func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
 		return err
 	}
 	t := now()
+	concurrency := maxConcurrency(f.MaxConcurrency)
 	cols := map[string]any{
-		"name":        f.Name,
-		"description": f.Description,
-		"runtime":     string(f.Runtime),
-		"handler":     f.Handler,
-		"memory_mb":   f.MemoryMB,
-		"timeout_ms":  f.TimeoutMS,
-		"env":         env,
-		"public":      f.Public,
-		"updated_at":  t,
+		"name":            f.Name,
+		"description":     f.Description,
+		"runtime":         string(f.Runtime),
+		"handler":         f.Handler,
+		"memory_mb":       f.MemoryMB,
+		"timeout_ms":      f.TimeoutMS,
+		"env":             env,
+		"public":          f.Public,
+		"max_concurrency": concurrency,
+		"updated_at":      t,
 	}
 	if f.Code != nil {
 		cols["code"], cols["code_sha256"], cols["code_size"] = f.Code, f.CodeSHA256, f.CodeSize
@@ -229,7 +263,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
 	if res.RowsAffected == 0 {
 		return notFound("function not found")
 	}
-	f.ID, f.OwnerID, f.UpdatedAt = id, ownerID, t
+	f.ID, f.OwnerID, f.MaxConcurrency, f.UpdatedAt = id, ownerID, concurrency, t
 	return nil
 }
 

@@ -55,8 +55,8 @@ func TestReopen(t *testing.T) {
 				if err != nil || string(got.Code) != "code" || !got.CreatedAt.Equal(f.CreatedAt) {
 					t.Fatalf("after reopen: Function = %+v, %v", got, err)
 				}
-				if n := countRows(t, s, "schema_migrations"); n != 1 {
-					t.Fatalf("schema_migrations has %d rows, want 1", n)
+				if n, want := countRows(t, s, "schema_migrations"), migrationCount(t, b.name); n != want {
+					t.Fatalf("schema_migrations has %d rows, want %d", n, want)
 				}
 			}
 		})
@@ -111,8 +111,8 @@ func TestConcurrentOpen(t *testing.T) {
 			if err := errors.Join(errs...); err != nil {
 				t.Fatalf("concurrent Open: %v", err)
 			}
-			if n := countRows(t, openTest(t, opts), "schema_migrations"); n != 1 {
-				t.Fatalf("schema_migrations has %d rows, want 1", n)
+			if n, want := countRows(t, openTest(t, opts), "schema_migrations"), migrationCount(t, b.name); n != want {
+				t.Fatalf("schema_migrations has %d rows, want %d (one per migration)", n, want)
 			}
 		})
 	}
@@ -190,6 +190,26 @@ func TestErrorMessages(t *testing.T) {
 			_, errFn := s.Function(ctx, u.ID, uuid.NewString())
 			_, errUser := s.UserByEmail(ctx, "none@example.com")
 			_, errKey := s.KeyByHash(ctx, "none")
+			_, errPublic := s.PublicFunction(ctx, "f")
+			_, errExec := s.Execution(ctx, u.ID, uuid.NewString())
+			// A public "pub" of another owner: u's private "pub" may not
+			// join it, while u's own names still answer the per-owner message.
+			v := &core.User{Email: "msg-other@example.com", PasswordHash: "h"}
+			w := &core.User{Email: "msg-third@example.com", PasswordHash: "h"}
+			for _, o := range []*core.User{v, w} {
+				if err := s.CreateUser(ctx, o); err != nil {
+					t.Fatalf("CreateUser: %v", err)
+				}
+			}
+			if err := s.CreateFunction(ctx, &core.Function{OwnerID: v.ID, Name: "pub", Public: true}); err != nil {
+				t.Fatalf("CreateFunction(public): %v", err)
+			}
+			private := &core.Function{OwnerID: u.ID, Name: "pub"}
+			if err := s.CreateFunction(ctx, private); err != nil {
+				t.Fatalf("CreateFunction(private): %v", err)
+			}
+			private.Public = true
+			const publicTaken = "a public function with this name already exists"
 			tests := []struct {
 				name string
 				err  error
@@ -201,6 +221,12 @@ func TestErrorMessages(t *testing.T) {
 				{"email taken", s.CreateUser(ctx, &core.User{Email: "MSG@example.com"}), "an account with this email already exists"},
 				{"user id taken", s.CreateUser(ctx, &core.User{ID: u.ID, Email: "x@example.com"}), "an account with this id already exists"},
 				{"name taken", s.CreateFunction(ctx, &core.Function{OwnerID: u.ID, Name: "f"}), "a function with this name already exists"},
+				{"public name taken", s.CreateFunction(ctx, &core.Function{OwnerID: w.ID, Name: "pub", Public: true}), publicTaken},
+				{"made public onto a taken name", s.UpdateFunction(ctx, private), publicTaken},
+				{"public name taken by own private", s.CreateFunction(ctx, &core.Function{OwnerID: u.ID, Name: "f", Public: true}), "a function with this name already exists"},
+				{"public function not found", errPublic, "function not found"},
+				{"execution not found", errExec, "execution not found"},
+				{"execution id", s.SaveExecutions(ctx, []core.Execution{{ID: "e", FunctionID: f.ID, OwnerID: u.ID}}), "execution, function and owner ids must be UUIDs"},
 				{"function id taken", s.CreateFunction(ctx, &core.Function{ID: f.ID, OwnerID: u.ID, Name: "g"}), "a function with this id already exists"},
 				{"owner missing", s.CreateFunction(ctx, &core.Function{OwnerID: uuid.NewString(), Name: "g"}), "owner not found"},
 				{"user missing", s.CreateKey(ctx, &core.APIKey{UserID: uuid.NewString(), Hash: "h"}), "user not found"},
@@ -236,6 +262,16 @@ func TestInternalErrorsWrapped(t *testing.T) {
 	if core.ErrorCode(err) != core.CodeInternal {
 		t.Fatalf("ErrorCode = %s, want internal", core.ErrorCode(err))
 	}
+}
+
+// migrationCount is how many migrations this binary embeds for dialect.
+func migrationCount(t *testing.T, dialect string) int64 {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles, "migrations/"+dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(ms))
 }
 
 func countRows(t *testing.T, s *Store, table string) int64 {

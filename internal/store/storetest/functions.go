@@ -19,7 +19,7 @@ func testFunctions(t *testing.T, s core.Store) {
 	withEnv.Runtime, withEnv.Handler = core.RuntimePython, "pkg/main.handler"
 	withEnv.MemoryMB, withEnv.TimeoutMS = 256, 30000
 	withEnv.Env = map[string]string{"GREETING": "hello", "EMPTY": ""}
-	withEnv.Public = true
+	withEnv.Public, withEnv.MaxConcurrency = true, 250
 	setCode(withEnv, bytes.Repeat([]byte{0, 1, 2, 0xff}, 64<<10)) // binary, 256 KiB
 	noCode := sampleFunction(u.ID, "no-code")
 	noCode.Code, noCode.CodeSHA256, noCode.CodeSize = nil, "", 0
@@ -58,7 +58,8 @@ func wantSameFunction(t *testing.T, got, want *core.Function, withCode bool) {
 	same := got.ID == want.ID && got.OwnerID == want.OwnerID && got.Name == want.Name &&
 		got.Description == want.Description && got.Runtime == want.Runtime && got.Handler == want.Handler &&
 		got.MemoryMB == want.MemoryMB && got.TimeoutMS == want.TimeoutMS && maps.Equal(got.Env, want.Env) &&
-		got.Public == want.Public && got.CodeSHA256 == want.CodeSHA256 && got.CodeSize == want.CodeSize &&
+		got.Public == want.Public && got.MaxConcurrency == want.MaxConcurrency &&
+		got.CodeSHA256 == want.CodeSHA256 && got.CodeSize == want.CodeSize &&
 		got.CreatedAt.Equal(want.CreatedAt) && got.UpdatedAt.Equal(want.UpdatedAt)
 	if !same {
 		t.Fatalf("function = %+v\nwant %+v", summary(got), summary(want))

@@ -21,7 +21,7 @@ func testUpdateFunction(t *testing.T, s core.Store) {
 	// whatever the digest fields say.
 	upd := *f
 	upd.Name, upd.Description, upd.Runtime, upd.Handler = "after", "renamed", core.RuntimePython, "main.handler"
-	upd.MemoryMB, upd.TimeoutMS, upd.Public = 512, 1000, true
+	upd.MemoryMB, upd.TimeoutMS, upd.Public, upd.MaxConcurrency = 512, 1000, true, 500
 	upd.Env = map[string]string{"A": "1"}
 	upd.Code, upd.CodeSHA256, upd.CodeSize = nil, "ignored", 42
 	if err := s.UpdateFunction(ctx, &upd); err != nil {

@@ -38,6 +38,17 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"DeleteFunction", testDeleteFunction},
 		{"MalformedCursor", testMalformedCursor},
 		{"ConcurrentCreate", testConcurrentCreate},
+		{"MaxConcurrency", testMaxConcurrency},
+		{"PublicNames", testPublicNames},
+		{"PublicFunction", testPublicFunction},
+		{"ConcurrentPublish", testConcurrentPublish},
+		{"Executions", testExecutions},
+		{"SaveExecutions", testSaveExecutions},
+		{"ExecutionBatch", testExecutionBatch},
+		{"ListExecutions", testListExecutions},
+		{"ExecutionOrphans", testExecutionOrphans},
+		{"ExecutionCascade", testExecutionCascade},
+		{"ExecutionDeleteRace", testExecutionDeleteRace},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
@@ -120,12 +131,13 @@ func newFunction(t *testing.T, s core.Store, ownerID, name string) *core.Functio
 
 func sampleFunction(ownerID, name string) *core.Function {
 	f := &core.Function{
-		OwnerID:   ownerID,
-		Name:      name,
-		Runtime:   core.RuntimeNode,
-		Handler:   core.DefaultHandler(core.RuntimeNode),
-		MemoryMB:  core.DefaultMemoryMB,
-		TimeoutMS: core.DefaultTimeoutMS,
+		OwnerID:        ownerID,
+		Name:           name,
+		Runtime:        core.RuntimeNode,
+		Handler:        core.DefaultHandler(core.RuntimeNode),
+		MemoryMB:       core.DefaultMemoryMB,
+		TimeoutMS:      core.DefaultTimeoutMS,
+		MaxConcurrency: core.DefaultMaxConcurrency,
 	}
 	setCode(f, []byte("PK\x03\x04 zip of "+name))
 	return f

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"gorm.io/gorm"
+
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// captureSQL records the SQL of every statement s runs through GORM's
+// callbacks of kind ("create", "query").
+func captureSQL(t *testing.T, s *Store, kind string) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var stmts []string
+	capture := func(db *gorm.DB) {
+		mu.Lock()
+		defer mu.Unlock()
+		stmts = append(stmts, db.Statement.SQL.String())
+	}
+	var err error
+	switch kind {
+	case "create":
+		err = s.db.Callback().Create().After("gorm:create").Register("test:capture", capture)
+	case "query":
+		err = s.db.Callback().Query().After("gorm:query").Register("test:capture", capture)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), stmts...)
+	}
+}
+
+// seedFunction creates a user and a function for store-level tests.
+func seedFunction(t *testing.T, s *Store, name string) *core.Function {
+	t.Helper()
+	u := &core.User{Email: name + "@example.com", PasswordHash: "h"}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	f := &core.Function{OwnerID: u.ID, Name: name, Runtime: core.RuntimeNode, Handler: "index.handler", MemoryMB: 128, TimeoutMS: 1000}
+	if err := s.CreateFunction(t.Context(), f); err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	return f
+}
+
+func executionsOf(t *testing.T, f *core.Function, n int) []core.Execution {
+	t.Helper()
+	execs := make([]core.Execution, n)
+	for i := range execs {
+		id, err := uuid.NewV7()
+		if err != nil {
+			t.Fatal(err)
+		}
+		execs[i] = core.Execution{
+			ID: id.String(), FunctionID: f.ID, OwnerID: f.OwnerID, FunctionName: f.Name, Trigger: "api",
+			Status: core.ExecSucceeded, Input: []byte("{}"), Logs: "log", StartedAt: time.Now(),
+		}
+	}
+	return execs
+}
+
+// TestSaveExecutionsStatements checks a recorder's batch is one INSERT
+// (upsert) statement, and that a larger one is split to stay under the
+// databases' bound-parameter limits.
+func TestSaveExecutionsStatements(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := openTest(t, b.options(t))
+			f := seedFunction(t, s, "batched")
+			inserts := captureSQL(t, s, "create")
+			tests := []struct {
+				n, want int
+			}{{300, 1}, {saveBatch + 1, 2}}
+			for _, tt := range tests {
+				before := len(inserts())
+				if err := s.SaveExecutions(t.Context(), executionsOf(t, f, tt.n)); err != nil {
+					t.Fatalf("SaveExecutions(%d): %v", tt.n, err)
+				}
+				got := inserts()[before:]
+				if len(got) != tt.want {
+					t.Fatalf("%d records took %d statements, want %d", tt.n, len(got), tt.want)
+				}
+				if !strings.Contains(got[0], "ON CONFLICT") {
+					t.Fatalf("statement %q is not an upsert", got[0])
+				}
+			}
+			if n, want := countRows(t, s, "executions"), int64(300+saveBatch+1); n != want {
+				t.Fatalf("executions has %d rows, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestListExecutionsSkipsBlobs checks the SQL ListExecutions sends names
+// its columns and leaves out input, output and logs; the suite can only see
+// that they come back empty.
+func TestListExecutionsSkipsBlobs(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := openTest(t, b.options(t))
+			queries := captureSQL(t, s, "query")
+			filter := core.ExecutionFilter{FunctionID: uuid.NewString(), Status: core.ExecFailed}
+			if _, _, err := s.ListExecutions(t.Context(), uuid.NewString(), filter, core.Page{}); err != nil {
+				t.Fatalf("ListExecutions: %v", err)
+			}
+			got := queries()
+			if len(got) != 1 {
+				t.Fatalf("captured %d queries, want 1", len(got))
+			}
+			q := got[0]
+			if !strings.Contains(q, "input_truncated") || strings.Contains(q, "*") {
+				t.Fatalf("ListExecutions query %q must name its columns", q)
+			}
+			for _, col := range []string{"input", "output", "logs"} {
+				if strings.Contains(q, `"`+col+`"`) || strings.Contains(q, "`"+col+"`") {
+					t.Fatalf("ListExecutions query %q reads %s", q, col)
+				}
+			}
+		})
+	}
+}
+
+// TestUpgradeFrom0001 migrates a database as the first release left it:
+// existing functions get the default concurrency cap, and where owners had
+// published the same name, the oldest keeps it public.
+func TestUpgradeFrom0001(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			opts := b.options(t)
+			dialector, dialect, err := dialectorFor(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := gorm.Open(dialector, &gorm.Config{Logger: newGormLogger(zap.NewNop())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlDB, err := db.DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := loadMigrations(migrationFiles, "migrations/"+dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := applyMigrations(ctx, sqlDB, dialect, ms[:1], zap.NewNop()); err != nil {
+				t.Fatalf("apply 0001: %v", err)
+			}
+			var owners, fns []string
+			for range 3 {
+				owners, fns = append(owners, uuid.Must(uuid.NewV7()).String()), append(fns, uuid.Must(uuid.NewV7()).String())
+			}
+			for i, public := range []bool{true, true, false} { // two owners published "dup"
+				err := db.Exec(`INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, 'h', ?, ?)`,
+					owners[i], owners[i]+"@example.com", now(), now()).Error
+				if err == nil {
+					err = db.Exec(`INSERT INTO functions (id, owner_id, name, runtime, handler, memory_mb, timeout_ms,
+						public, created_at, updated_at) VALUES (?, ?, 'dup', 'nodejs', 'index.handler', 128, 1000, ?, ?, ?)`,
+						fns[i], owners[i], public, now(), now()).Error
+				}
+				if err != nil {
+					t.Fatalf("seed: %v", err)
+				}
+			}
+			if err := sqlDB.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			s := openTest(t, opts)
+			for i, wantPublic := range []bool{true, false, false} {
+				f, err := s.Function(ctx, owners[i], fns[i])
+				if err != nil {
+					t.Fatalf("Function: %v", err)
+				}
+				if f.MaxConcurrency != core.DefaultMaxConcurrency || f.Public != wantPublic {
+					t.Errorf("function %d: MaxConcurrency %d, Public %v; want %d, %v",
+						i, f.MaxConcurrency, f.Public, core.DefaultMaxConcurrency, wantPublic)
+				}
+			}
+			if f, err := s.PublicFunction(ctx, "dup"); err != nil || f.ID != fns[0] {
+				t.Fatalf("PublicFunction(dup) = %v, %v; want the oldest, %s", f, err, fns[0])
+			}
+		})
+	}
+}
