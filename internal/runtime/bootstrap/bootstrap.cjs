@@ -1,0 +1,293 @@
+'use strict';
+// VoltRun Node.js bootstrap. It runs inside the sandbox, reads framed
+// requests on fd 3, writes framed responses on fd 4 and leaves stdout/stderr
+// to the function. The protocol is documented in internal/runtime/doc.go.
+
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const { pathToFileURL } = require('url');
+
+const TASK_ROOT = process.env.VOLTRUN_TASK_ROOT || '/var/task';
+delete process.env.VOLTRUN_TASK_ROOT;
+const REQ_FD = 3;
+const RES_FD = 4;
+const MAX_RESULT = 6 << 20;
+const MARK_PREFIX = '\x1evoltrun:mark:';
+const MARK_SUFFIX = '\x1e\n';
+const F = { LOAD: 0x4c, INVOKE: 0x49, READY: 0x52, LOADED: 0x4b, LOAD_FAILED: 0x46, RESULT: 0x4f, ERROR: 0x45 };
+
+// Captured before user code can replace them.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const stderrWrite = process.stderr.write.bind(process.stderr);
+const writeSync = fs.writeSync;
+const jsonStringify = JSON.stringify;
+
+// send writes one frame with a single write call (header + body in one
+// buffer): fd 4 is a blocking pipe, so writeSync completes it.
+function send(type, body) {
+  const len = Buffer.byteLength(body);
+  const buf = Buffer.allocUnsafe(5 + len);
+  buf.writeUInt32BE(len, 0);
+  buf[4] = type;
+  if (typeof body === 'string') buf.write(body, 5, 'utf8');
+  else body.copy(buf, 5);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(RES_FD, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+// mark tells the host that everything printed so far belongs to call seq.
+// Pipes are synchronous for process.stdout/stderr on Linux, so the marker is
+// in the pipe before the response frame is sent.
+function mark(seq) {
+  const m = MARK_PREFIX + seq + MARK_SUFFIX;
+  try { stdoutWrite(m); } catch (_) { /* user closed stdout: host times out */ }
+  try { stderrWrite(m); } catch (_) { /* idem */ }
+}
+
+function isBootstrapFrame(line) {
+  return line.includes(__filename) || line.includes('node:internal/') || line.includes('(node:') || line.trim() === 'at new Promise (<anonymous>)';
+}
+
+// describe turns anything thrown into {type, message, stack}, keeping only
+// the user's frames. Hostile objects may throw from getters: be defensive.
+function describe(err) {
+  const out = { type: 'Error', message: '', stack: [] };
+  try {
+    if (err !== null && (typeof err === 'object' || typeof err === 'function')) {
+      out.type = String(err.name || (err.constructor && err.constructor.name) || 'Error');
+      out.message = String(err.message === undefined ? '' : err.message);
+      const lines = typeof err.stack === 'string' ? err.stack.split('\n') : [];
+      if (out.type === 'SyntaxError' && lines.length && /^(file:\/\/)?\//.test(lines[0])) out.stack.push(lines[0]);
+      for (const l of lines) {
+        if (/^\s+at /.test(l) && !isBootstrapFrame(l)) out.stack.push(l.trim());
+      }
+    } else {
+      out.type = typeof err;
+      out.message = String(err);
+    }
+  } catch (e) {
+    out.message = out.message || 'unprintable error';
+  }
+  return out;
+}
+
+function failure(reason, err) {
+  const d = describe(err);
+  return jsonStringify({ reason, type: d.type, message: d.message, stack: d.stack });
+}
+
+let handlerFn = null;
+let fnInfo = { name: '', version: '', memory: 0 };
+let current = null;
+
+class LoadFailure extends Error {
+  constructor(reason, type, message) { super(message); this.reason = reason; this.type = type; }
+}
+
+function isESM(file) {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      return pkg.type === 'module';
+    } catch (_) { /* no or bad package.json: keep walking */ }
+    if (dir === TASK_ROOT || dir === path.dirname(dir)) return false;
+  }
+}
+
+// locateSyntaxError adds "file:line" to an ES module's SyntaxError, which
+// import() reports without any location: \`node --check\` prints it. This runs
+// only on the failure path.
+function locateSyntaxError(err, file) {
+  if (typeof err.stack !== 'string' || /^(file:\/\/)?\//.test(err.stack)) return;
+  try {
+    const r = require('child_process').spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 5000 });
+    const first = (r.stderr || '').split('\n')[0];
+    if (/^\/.*:\d+$/.test(first)) err.stack = first + '\n' + err.stack;
+  } catch (_) { /* best effort */ }
+}
+
+async function importHandler(handler) {
+  const slash = handler.lastIndexOf('/');
+  const base = handler.slice(slash + 1);
+  const dot = base.indexOf('.');
+  if (dot <= 0 || dot === base.length - 1) {
+    throw new LoadFailure('handler_not_found', 'Runtime.InvalidHandler', `handler "${handler}" is not of the form file.export`);
+  }
+  const modName = handler.slice(0, slash + 1) + base.slice(0, dot);
+  const exportPath = base.slice(dot + 1).split('.');
+  const stem = path.resolve(TASK_ROOT, modName);
+  if (!stem.startsWith(TASK_ROOT + path.sep)) {
+    throw new LoadFailure('handler_not_found', 'Runtime.InvalidHandler', `handler "${handler}" points outside ${TASK_ROOT}`);
+  }
+  const file = ['.js', '.mjs', '.cjs'].map((ext) => stem + ext).find((f) => fs.existsSync(f));
+  if (!file) {
+    throw new LoadFailure('handler_not_found', 'Runtime.HandlerNotFound', `cannot find module "${modName}" (tried .js, .mjs, .cjs in ${TASK_ROOT})`);
+  }
+  let mod;
+  try {
+    if (isESM(file)) {
+      mod = await import(pathToFileURL(file).href);
+    } else {
+      try {
+        mod = require(file);
+      } catch (e) {
+        if (!e || e.code !== 'ERR_REQUIRE_ESM') throw e;
+        mod = await import(pathToFileURL(file).href);
+      }
+    }
+  } catch (e) {
+    const syntax = e instanceof SyntaxError || (e && e.name === 'SyntaxError');
+    if (syntax) locateSyntaxError(e, file);
+    throw Object.assign(new LoadFailure(syntax ? 'syntax_error' : 'init_error', '', ''), { cause: e });
+  }
+  const pick = (root) => exportPath.reduce((o, k) => (o == null ? undefined : o[k]), root);
+  let fn = pick(mod);
+  if (fn === undefined && mod && mod.default && typeof mod.default === 'object') fn = pick(mod.default);
+  if (typeof fn !== 'function') {
+    throw new LoadFailure('handler_not_found', 'Runtime.HandlerNotFound', `${modName}.${exportPath.join('.')} is ${fn === undefined ? 'undefined' : 'not a function'}`);
+  }
+  return fn;
+}
+
+async function load(body) {
+  const req = JSON.parse(body.toString('utf8'));
+  try {
+    for (const [k, v] of Object.entries(req.env || {})) process.env[k] = String(v);
+    fnInfo = { name: req.function_name || '', version: req.function_version || '$LATEST', memory: req.memory_mb || 0 };
+    process.env.VOLTRUN_FUNCTION_NAME = process.env.AWS_LAMBDA_FUNCTION_NAME = fnInfo.name;
+    process.env.VOLTRUN_FUNCTION_VERSION = process.env.AWS_LAMBDA_FUNCTION_VERSION = fnInfo.version;
+    process.env.VOLTRUN_FUNCTION_MEMORY_MB = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fnInfo.memory);
+    handlerFn = await importHandler(req.handler);
+    mark(req.seq);
+    send(F.LOADED, '');
+  } catch (e) {
+    mark(req.seq);
+    if (e instanceof LoadFailure && e.cause === undefined) {
+      send(F.LOAD_FAILED, jsonStringify({ reason: e.reason, type: e.type, message: e.message, stack: [] }));
+    } else if (e instanceof LoadFailure) {
+      send(F.LOAD_FAILED, failure(e.reason, e.cause));
+    } else {
+      send(F.LOAD_FAILED, failure('init_error', e));
+    }
+  }
+}
+
+function makeContext(meta) {
+  return {
+    functionName: fnInfo.name,
+    functionVersion: fnInfo.version,
+    awsRequestId: meta.id,
+    memoryLimitInMB: String(fnInfo.memory),
+    invokedFunctionArn: `arn:voltrun:function:${fnInfo.name}:${fnInfo.version}`,
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, meta.deadline_ms - Date.now()),
+  };
+}
+
+// callHandler supports async handlers, sync handlers and callback style
+// (event, context, callback).
+function callHandler(fn, event, ctx) {
+  return new Promise((resolve, reject) => {
+    const r = fn(event, ctx, (err, val) => (err != null ? reject(err) : resolve(val)));
+    if (r && typeof r.then === 'function') r.then(resolve, reject);
+    else if (fn.length < 3) resolve(r);
+  });
+}
+
+// finish sends the call's single response; later settlements (a callback
+// after a resolved promise, an uncaught exception after the result) are
+// ignored.
+function finish(call, ok, value, reason) {
+  if (call.done) return;
+  call.done = true;
+  if (current === call) current = null;
+  let type = F.RESULT;
+  let body;
+  if (ok) {
+    try {
+      body = jsonStringify(value);
+      if (body === undefined) body = 'null';
+      if (Buffer.byteLength(body) > MAX_RESULT) {
+        type = F.ERROR;
+        body = jsonStringify({ reason: 'result_too_large', type: 'Runtime.ResultTooLarge', message: `result exceeds ${MAX_RESULT} bytes`, stack: [] });
+      }
+    } catch (e) {
+      type = F.ERROR;
+      // The serialiser's frames are not the user's: no stack.
+      body = jsonStringify({ reason: 'non_serialisable', type: 'Runtime.NonSerialisable', message: `result is not JSON-serialisable: ${describe(e).message}`, stack: [] });
+    }
+  } else {
+    type = F.ERROR;
+    body = failure(reason || 'error', value);
+  }
+  mark(call.seq);
+  send(type, body);
+}
+
+async function invoke(body) {
+  const metaLen = body.readUInt32BE(0);
+  const meta = JSON.parse(body.toString('utf8', 4, 4 + metaLen));
+  const call = { seq: meta.seq, done: false };
+  if (!handlerFn) {
+    finish(call, false, new Error('no function loaded'), 'handler_not_found');
+    return;
+  }
+  let event;
+  try {
+    event = JSON.parse(body.toString('utf8', 4 + metaLen));
+  } catch (e) {
+    finish(call, false, e, 'invalid_event');
+    return;
+  }
+  current = call;
+  try {
+    finish(call, true, await callHandler(handlerFn, event, makeContext(meta)));
+  } catch (e) {
+    finish(call, false, e, 'error');
+  }
+}
+
+function onFatal(kind) {
+  return (err) => {
+    if (current) {
+      finish(current, false, err, 'error');
+    } else {
+      try { stderrWrite(`${kind} outside an invocation: ${describe(err).type}: ${describe(err).message}\n`); } catch (_) { /* ignore */ }
+    }
+  };
+}
+process.on('uncaughtException', onFatal('Uncaught exception'));
+process.on('unhandledRejection', onFatal('Unhandled rejection'));
+
+// Frames arrive on fd 3; net.Socket reads the pipe through libuv directly
+// (fs streams would go through the thread pool).
+const input = new net.Socket({ fd: REQ_FD, readable: true, writable: false });
+let pending = Buffer.alloc(0);
+input.on('data', (chunk) => {
+  pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+  while (pending.length >= 5) {
+    const len = pending.readUInt32BE(0);
+    if (pending.length < 5 + len) break;
+    const type = pending[4];
+    const body = pending.subarray(5, 5 + len);
+    pending = pending.subarray(5 + len);
+    // The host sends one request at a time and only after the previous
+    // response, so requests are dispatched as they come: chaining them
+    // would let a handler that never settles block its successors.
+    if (type === F.LOAD) load(body);
+    else if (type === F.INVOKE) invoke(body);
+  }
+});
+input.on('end', () => process.exit(0));
+input.on('error', () => process.exit(0));
+
+send(F.READY, jsonStringify({ runtime: 'nodejs', version: process.version }));

@@ -1,0 +1,211 @@
+# VoltRun Python bootstrap. It runs inside the sandbox, reads framed requests
+# on fd 3, writes framed responses on fd 4 and leaves stdout/stderr to the
+# function. The protocol is documented in internal/runtime/doc.go.
+import importlib
+import json
+import os
+import struct
+import sys
+import time
+
+TASK_ROOT = os.environ.pop("VOLTRUN_TASK_ROOT", "/var/task")
+BOOT_FILE = os.path.abspath(__file__)
+IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
+REQ_FD, RES_FD = 3, 4
+MAX_RESULT = 6 << 20
+MARK = "\x1evoltrun:mark:%d\x1e\n"
+LOAD, INVOKE, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LIRKFOE"
+
+_write = os.write
+_dumps = json.dumps
+
+
+def send(ftype, body):
+    """Write one frame with a single write call (header + body)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    buf = struct.pack(">IB", len(body), ftype) + body
+    view = memoryview(buf)
+    while view:
+        view = view[_write(RES_FD, view):]
+
+
+def mark(seq):
+    """Tell the host that everything printed so far belongs to call seq."""
+    m = (MARK % seq).encode()
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            stream.flush()
+        except Exception:  # the user replaced or closed it
+            pass
+        try:
+            _write(fd, m)
+        except OSError:  # the user closed the fd: the host stops waiting
+            pass
+
+
+def user_frames(tb):
+    """The user's frames, innermost first (as Node prints them)."""
+    import traceback  # only on the failure path: it costs ~2 ms at start-up
+
+    out = []
+    for f in traceback.extract_tb(tb):
+        if f.filename == BOOT_FILE or f.filename.startswith(("<frozen ", IMPORTLIB_DIR)):
+            continue
+        s = 'File "%s", line %s, in %s' % (f.filename, f.lineno, f.name)
+        if f.line:
+            s += ": " + f.line
+        out.append(s)
+    out.reverse()
+    return out
+
+
+def failure(reason, exc):
+    try:
+        stack = user_frames(exc.__traceback__)
+        if isinstance(exc, SyntaxError) and exc.filename:
+            loc = 'File "%s", line %s' % (exc.filename, exc.lineno)
+            if exc.text:
+                loc += ": " + exc.text.strip()
+            stack.insert(0, loc)
+        msg = str(exc)
+    except Exception:
+        stack, msg = [], "unprintable error"
+    return _dumps({
+        "reason": reason,
+        "type": type(exc).__name__,
+        "message": msg,
+        "stack": stack,
+    })
+
+
+class Context:
+    """Lambda-compatible context object."""
+
+    def __init__(self, fn, meta):
+        self.function_name = fn["name"]
+        self.function_version = fn["version"]
+        self.memory_limit_in_mb = fn["memory"]
+        self.aws_request_id = meta["id"]
+        self.invoked_function_arn = "arn:voltrun:function:%s:%s" % (fn["name"], fn["version"])
+        self._deadline_ms = meta["deadline_ms"]
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+class Bootstrap:
+    def __init__(self):
+        self.handler = None
+        self.fn = {"name": "", "version": "$LATEST", "memory": 0}
+
+    def load(self, body):
+        req = json.loads(body)
+        try:
+            for k, v in (req.get("env") or {}).items():
+                os.environ[k] = str(v)
+            self.fn = {
+                "name": req.get("function_name") or "",
+                "version": req.get("function_version") or "$LATEST",
+                "memory": req.get("memory_mb") or 0,
+            }
+            os.environ["VOLTRUN_FUNCTION_NAME"] = os.environ["AWS_LAMBDA_FUNCTION_NAME"] = self.fn["name"]
+            os.environ["VOLTRUN_FUNCTION_VERSION"] = os.environ["AWS_LAMBDA_FUNCTION_VERSION"] = self.fn["version"]
+            os.environ["VOLTRUN_FUNCTION_MEMORY_MB"] = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(self.fn["memory"])
+            self.handler, err = self.import_handler(req.get("handler") or "")
+        except Exception as e:
+            err = failure("init_error", e)
+        mark(req["seq"])
+        if err is None:
+            send(LOADED, b"")
+        else:
+            send(LOAD_FAILED, err)
+
+    def import_handler(self, handler):
+        mod_part, _, attr = handler.rpartition(".")
+        if not mod_part or not attr:
+            return None, _dumps({"reason": "handler_not_found", "type": "Runtime.InvalidHandler",
+                                 "message": 'handler "%s" is not of the form module.function' % handler, "stack": []})
+        modname = mod_part.replace("/", ".").strip(".")
+        if TASK_ROOT not in sys.path:
+            sys.path.insert(0, TASK_ROOT)
+        try:
+            mod = importlib.import_module(modname)
+        except SyntaxError as e:
+            return None, failure("syntax_error", e)
+        except ModuleNotFoundError as e:
+            if e.name and (modname == e.name or modname.startswith(e.name + ".")):
+                return None, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
+                                     "message": 'cannot find module "%s" in %s' % (modname, TASK_ROOT), "stack": []})
+            return None, failure("init_error", e)
+        except Exception as e:
+            return None, failure("init_error", e)
+        fn = getattr(mod, attr, None)
+        if not callable(fn):
+            return None, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
+                                 "message": "%s.%s is %s" % (modname, attr, "undefined" if fn is None else "not callable"),
+                                 "stack": []})
+        return fn, None
+
+    def invoke(self, body):
+        (mlen,) = struct.unpack_from(">I", body, 0)
+        meta = json.loads(body[4:4 + mlen])
+        seq = meta["seq"]
+        if self.handler is None:
+            return self.finish(seq, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
+                                                   "message": "no function loaded", "stack": []}))
+        try:
+            event = json.loads(body[4 + mlen:])
+        except ValueError as e:
+            return self.finish(seq, ERROR, failure("invalid_event", e))
+        try:
+            result = self.handler(event, Context(self.fn, meta))
+            if hasattr(result, "__await__"):
+                import asyncio
+                result = asyncio.run(result)
+        except Exception as e:  # SystemExit is not caught: the runtime exits
+            return self.finish(seq, ERROR, failure("error", e))
+        try:
+            payload = _dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as e:
+            # The serialiser's frames are not the user's: no stack.
+            return self.finish(seq, ERROR, _dumps({"reason": "non_serialisable", "type": "Runtime.NonSerialisable",
+                                                   "message": "result is not JSON-serialisable: %s" % e, "stack": []}))
+        if len(payload) > MAX_RESULT:
+            return self.finish(seq, ERROR, _dumps({"reason": "result_too_large", "type": "Runtime.ResultTooLarge",
+                                                   "message": "result exceeds %d bytes" % MAX_RESULT, "stack": []}))
+        self.finish(seq, RESULT, payload)
+
+    def finish(self, seq, ftype, body):
+        mark(seq)
+        send(ftype, body)
+
+
+def read_exact(f, n):
+    b = f.read(n)
+    if b is None or len(b) < n:
+        raise EOFError
+    return b
+
+
+def main():
+    # Keep the protocol fds out of the function's subprocesses.
+    os.set_inheritable(REQ_FD, False)
+    os.set_inheritable(RES_FD, False)
+    rf = os.fdopen(REQ_FD, "rb", buffering=1 << 16)
+    boot = Bootstrap()
+    send(READY, _dumps({"runtime": "python", "version": sys.version.split()[0]}))
+    while True:
+        try:
+            n, ftype = struct.unpack(">IB", read_exact(rf, 5))
+            body = read_exact(rf, n)
+        except EOFError:
+            return
+        if ftype == LOAD:
+            boot.load(body)
+        elif ftype == INVOKE:
+            boot.invoke(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// ErrExited means the sandbox side closed the response stream: the runtime
+// exited or was killed by something other than this client (OOM killer,
+// process.exit). The driver decides the Reason from the exit status.
+var ErrExited = errors.New("runtime exited")
+
+// errDeadline is the abort cause when a request's Deadline passes.
+var errDeadline = errors.New("invocation deadline passed")
+
+// drainWait bounds how long a call waits for its output markers after the
+// result arrived, or for the streams to close after the sandbox died. The
+// markers are written before the result frame, so this only expires when
+// user code closed or redirected its own stdout/stderr.
+const drainWait = time.Second
+
+// ClientConfig connects a Client to one sandbox.
+type ClientConfig struct {
+	// Requests is the host end of the sandbox's fd 3.
+	Requests io.Writer
+	// Responses is the host end of the sandbox's fd 4. Use a blocking
+	// file: reads then bypass the netpoller (measurably faster), and they
+	// end when Kill makes the sandbox side disappear.
+	Responses io.Reader
+	// Stdout and Stderr are the host ends of the sandbox's output pipes.
+	Stdout, Stderr io.Reader
+	// Kill must terminate the whole sandbox so that Responses, Stdout and
+	// Stderr reach EOF. The client calls it at most once, on a deadline,
+	// a cancelled context, Abort, or a protocol violation.
+	Kill func(cause error)
+	// Logger receives protocol diagnostics.
+	Logger *zap.Logger
+}
+
+// Client is the host side of the protocol for one sandbox. It reads the
+// response stream synchronously in the calling goroutine (one call at a
+// time) and the output streams in two goroutines of its own, which end at
+// EOF.
+type Client struct {
+	cfg  ClientConfig
+	resp *bufio.Reader
+	mux  logMux
+	seq  uint64
+	wbuf []byte
+
+	abortMu    sync.Mutex
+	abortCause error
+}
+
+// NewClient starts reading the sandbox's output streams.
+func NewClient(cfg ClientConfig) *Client {
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(cfg.Responses, 64<<10)}
+	go readStream(cfg.Stdout, streamOut, &c.mux)
+	go readStream(cfg.Stderr, streamErr, &c.mux)
+	return c
+}
+
+// Ready waits for the bootstrap's ready frame and returns the runtime
+// version it reported. A Go init failure ('X' frame) or an early exit is
+// returned as an error carrying the sandbox's message or stderr.
+func (c *Client) Ready(ctx context.Context) (string, error) {
+	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
+	defer stop()
+	typ, body, err := ReadFrame(c.resp)
+	if err != nil {
+		if cause := c.cause(); cause != nil {
+			return "", fmt.Errorf("wait for runtime start: %w", cause)
+		}
+		c.waitDrained(0)
+		return "", fmt.Errorf("wait for runtime start: %w: %w; output: %q", ErrExited, err, c.mux.pendingText())
+	}
+	switch typ {
+	case FrameReady:
+		var r readyMsg
+		if err := json.Unmarshal(body, &r); err != nil {
+			return "", c.protocolError(fmt.Errorf("decode ready frame: %w", err))
+		}
+		return r.Version, nil
+	case FrameInitError:
+		return "", fmt.Errorf("sandbox init: %s", body)
+	default:
+		return "", c.protocolError(fmt.Errorf("unexpected frame %q before ready", typ))
+	}
+}
+
+// Load sends the function and waits for the bootstrap to import it. The
+// function's own failures come back as *sandbox.LoadError.
+func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
+	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
+	defer stop()
+	c.seq++
+	body, err := json.Marshal(loadMsg{
+		Seq: c.seq, Handler: req.Handler, Env: req.Env,
+		FunctionName: req.FunctionName, FunctionVersion: req.FunctionVersion, MemoryMB: req.MemoryMB,
+	})
+	if err != nil {
+		return fmt.Errorf("encode load request: %w", err)
+	}
+	if err := WriteFrame(c.cfg.Requests, FrameLoad, body); err != nil {
+		return c.brokenError("send load request", err)
+	}
+	typ, body, err := ReadFrame(c.resp)
+	if err != nil {
+		return c.brokenError("read load response", err)
+	}
+	c.waitDrained(c.seq)
+	switch typ {
+	case FrameLoaded:
+		return nil
+	case FrameLoadFailed:
+		var m errorMsg
+		if err := json.Unmarshal(body, &m); err != nil {
+			return c.protocolError(fmt.Errorf("decode load failure: %w", err))
+		}
+		return &sandbox.LoadError{Reason: sandbox.Reason(m.Reason), Err: m.functionError()}
+	default:
+		return c.protocolError(fmt.Errorf("unexpected frame %q in reply to load", typ))
+	}
+}
+
+// Invoke sends one invocation and returns its result once every line the
+// function printed during it has been delivered to logs.
+//
+// The client enforces req.Deadline by calling Kill (StatusTimeout, Dead) and
+// aborts on ctx cancellation (StatusKilled, ReasonAborted, error wrapping
+// sandbox.ErrAborted). When the sandbox dies on its own it returns a Result
+// with Dead set and an error wrapping ErrExited, for the driver to classify.
+func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.LogSink) (sandbox.Result, error) {
+	if len(req.Event) > sandbox.MaxEventBytes {
+		return sandbox.Result{}, fmt.Errorf("invoke: %w: %d bytes over %d", sandbox.ErrPayloadTooLarge, len(req.Event), sandbox.MaxEventBytes)
+	}
+	if req.Deadline.IsZero() {
+		req.Deadline = time.Now().Add(sandbox.DefaultTimeout)
+	}
+	c.seq++
+	frame, err := appendInvoke(c.wbuf[:0], invokeMeta{Seq: c.seq, ID: req.ID, DeadlineMS: req.Deadline.UnixMilli()}, req.Event)
+	if err != nil {
+		return sandbox.Result{}, fmt.Errorf("invoke: %w", err)
+	}
+	if cap(frame) <= 1<<20 {
+		c.wbuf = frame // keep small buffers for the next call
+	}
+
+	c.mux.begin(logs)
+	timer := time.AfterFunc(time.Until(req.Deadline), func() { c.Abort(errDeadline) })
+	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
+	start := time.Now()
+
+	typ, body, err := c.roundTrip(frame)
+	res := sandbox.Result{Duration: time.Since(start)}
+	// A deadline or cancellation that fired just as the answer arrived
+	// has killed the sandbox: keep the answer, but the instance is gone.
+	if fired := !timer.Stop(); !stop() || fired {
+		res.Dead = true
+	}
+	if err == nil {
+		c.waitDrained(c.seq)
+	} else {
+		c.waitDrained(0) // the sandbox is gone: take everything it printed
+	}
+	res.LogsTruncated = c.mux.end()
+	if err != nil {
+		return c.brokenResult(res, req, err)
+	}
+	switch typ {
+	case FrameResult:
+		if len(body) > sandbox.MaxResultBytes {
+			res.Status, res.Reason = sandbox.StatusFailed, sandbox.ReasonResultTooLarge
+			res.Error = &sandbox.FunctionError{Type: "Runtime.ResultTooLarge", Message: fmt.Sprintf("result of %d bytes exceeds %d", len(body), sandbox.MaxResultBytes)}
+			return res, nil
+		}
+		res.Status, res.Payload = sandbox.StatusSucceeded, body
+		return res, nil
+	case FrameError:
+		var m errorMsg
+		if err := json.Unmarshal(body, &m); err != nil {
+			return c.brokenResult(res, req, c.protocolError(fmt.Errorf("decode error result: %w", err)))
+		}
+		res.Status, res.Reason, res.Error = sandbox.StatusFailed, sandbox.Reason(m.Reason), m.functionError()
+		return res, nil
+	default:
+		return c.brokenResult(res, req, c.protocolError(fmt.Errorf("unexpected frame %q in reply to invoke", typ)))
+	}
+}
+
+func (c *Client) roundTrip(frame []byte) (byte, []byte, error) {
+	if _, err := c.cfg.Requests.Write(frame); err != nil {
+		return 0, nil, fmt.Errorf("send invoke request: %w", err)
+	}
+	typ, body, err := ReadFrame(c.resp)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read invoke response: %w", err)
+	}
+	return typ, body, nil
+}
+
+// brokenResult classifies a call whose response never came.
+func (c *Client) brokenResult(res sandbox.Result, req sandbox.Request, err error) (sandbox.Result, error) {
+	res.Dead = true
+	cause := c.cause()
+	switch {
+	case errors.Is(cause, errDeadline) || (cause != nil && errors.Is(cause, context.DeadlineExceeded) && !time.Now().Before(req.Deadline)):
+		res.Status, res.Reason = sandbox.StatusTimeout, sandbox.ReasonTimeout
+		res.Error = &sandbox.FunctionError{Type: "Runtime.Timeout", Message: fmt.Sprintf("function timed out after %d ms", res.Duration.Milliseconds())}
+		return res, nil
+	case errors.Is(cause, ErrProtocol):
+		res.Status, res.Reason = sandbox.StatusFailed, sandbox.ReasonProtocol
+		res.Error = &sandbox.FunctionError{Type: "Runtime.ProtocolError", Message: "the sandbox broke the invocation protocol and was killed"}
+		return res, nil
+	case cause != nil:
+		res.Status, res.Reason = sandbox.StatusKilled, sandbox.ReasonAborted
+		return res, fmt.Errorf("invoke: %w: %w", sandbox.ErrAborted, cause)
+	}
+	if errors.Is(err, ErrProtocol) {
+		res.Status, res.Reason = sandbox.StatusFailed, sandbox.ReasonProtocol
+		return res, nil
+	}
+	return res, fmt.Errorf("invoke: %w: %w", ErrExited, err)
+}
+
+// brokenError turns a failed Load/handshake I/O into an error.
+func (c *Client) brokenError(op string, err error) error {
+	if cause := c.cause(); cause != nil {
+		return fmt.Errorf("%s: %w: %w", op, sandbox.ErrAborted, cause)
+	}
+	if errors.Is(err, ErrProtocol) {
+		c.Abort(err)
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	c.waitDrained(0)
+	return fmt.Errorf("%s: %w: %w", op, ErrExited, err)
+}
+
+func (c *Client) protocolError(err error) error {
+	err = fmt.Errorf("%w: %w", ErrProtocol, err)
+	c.Abort(err)
+	return err
+}
+
+// Abort kills the sandbox (once) and records why; a blocked call then
+// returns. It is safe from any goroutine.
+func (c *Client) Abort(cause error) {
+	c.abortMu.Lock()
+	first := c.abortCause == nil
+	if first {
+		if cause == nil {
+			cause = errors.New("aborted")
+		}
+		c.abortCause = cause
+	}
+	c.abortMu.Unlock()
+	if first {
+		c.cfg.Kill(cause)
+	}
+}
+
+func (c *Client) cause() error {
+	c.abortMu.Lock()
+	defer c.abortMu.Unlock()
+	return c.abortCause
+}
+
+// SawHeapOOM reports whether the runtime printed V8's fatal "JavaScript heap
+// out of memory" error: a crash after it is an out-of-memory kill.
+func (c *Client) SawHeapOOM() bool { return c.mux.sawHeapOOM() }
+
+// waitDrained waits (bounded) for both output streams to pass marker seq,
+// or to close when seq is 0.
+func (c *Client) waitDrained(seq uint64) {
+	t := time.NewTimer(drainWait)
+	defer t.Stop()
+	select {
+	case <-c.mux.drained(seq):
+	case <-t.C:
+		c.cfg.Logger.Debug("sandbox output not drained in time", zap.Uint64("seq", seq))
+	}
+}
+
+func (m errorMsg) functionError() *sandbox.FunctionError {
+	if m.Stack == nil {
+		m.Stack = []string{}
+	}
+	return &sandbox.FunctionError{Type: m.Type, Message: m.Message, Stack: m.Stack}
+}

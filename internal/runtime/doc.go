@@ -1,0 +1,73 @@
+// Package runtime is the in-sandbox side of VoltRun: the Node.js and Python
+// bootstraps (embedded in the binary, written read-only into every sandbox
+// at BootstrapDir) and the host side of the protocol they speak (Client),
+// shared by every sandbox driver.
+//
+// # Descriptors
+//
+//	fd 0  /dev/null
+//	fd 1  stdout  the function's output, captured as its logs
+//	fd 2  stderr  idem
+//	fd 3  requests, host → sandbox (a pipe)
+//	fd 4  responses, sandbox → host (a pipe)
+//
+// Nothing of the protocol travels on stdout/stderr except the drain markers
+// described below, so whatever user code (or a native library, or a child
+// process) prints is a log line.
+//
+// # Frames
+//
+// Every message is one frame: a 4-byte big-endian body length, a 1-byte
+// type, then the body. Each side writes a frame with a single write call
+// (header and body in one buffer). Bodies are JSON unless stated:
+//
+//	host → sandbox
+//	  'L' load      {"seq","handler","env","function_name","function_version","memory_mb"}
+//	  'I' invoke    u32 meta length, meta {"seq","id","deadline_ms"}, then the event's raw JSON
+//	sandbox → host
+//	  'R' ready     {"runtime","version"}: once, when the bootstrap is up (ready to load)
+//	  'K' loaded    empty
+//	  'F' load failed  {"reason","type","message","stack"}
+//	  'O' result    the handler's return value as raw JSON ("null" for undefined/None);
+//	                the host passes these bytes through without decoding them
+//	  'E' error     {"reason","type","message","stack"}
+//	  'X' init error   UTF-8 text: the Go sandbox init failed before the runtime started
+//
+// The host sends one request at a time and only after the previous
+// response, so frames need no ids. Reasons are sandbox.Reason values; stack
+// entries are the user's frames only, innermost first.
+//
+// # Logs and drain markers
+//
+// Before answering a load or an invoke, the bootstrap flushes stdout and
+// stderr and writes MarkPrefix + seq + MarkSuffix + "\n" to each (Node's
+// stdout/stderr are synchronous on Linux pipes; Python runs with -u). The
+// host's stream readers strip the markers; a call returns only once both
+// streams passed its marker (or closed), so every line printed during the
+// call has been delivered to its sink, and none of the next call's lines
+// can be. Output printed between calls (timers, import time) is held,
+// bounded, and delivered at the start of the next call. Per call, lines over
+// sandbox.MaxLogLineBytes are split and output over sandbox.MaxLogBytes is
+// dropped with one truncation note on the "system" stream.
+//
+// # Timeouts and death
+//
+// The host enforces deadlines by killing the whole sandbox (the driver's
+// Kill), which closes fd 4 and the output pipes. A closed response stream
+// without a kill from the host means the runtime died on its own (exit,
+// OOM killer, crash): Client returns ErrExited and the driver names the
+// cause from the exit status and cgroup counters.
+//
+// # What user code can reach
+//
+// The function runs in the same process as its bootstrap, so it can read
+// and write fds 3 and 4 (Python marks them non-inheritable so subprocesses
+// do not get them; Node has no API to do so, and a Node child process may
+// inherit them). It can therefore forge or steal its own frames. That only
+// affects its own results: an instance serves one function version of one
+// tenant for its whole life, the host bounds and validates every frame
+// (MaxFrameBody; an unexpected or malformed frame kills the instance with
+// ReasonProtocol), and result payloads are treated as untrusted JSON text.
+// The same holds for the drain markers, which user code could print to cut
+// its own log attribution short.
+package runtime

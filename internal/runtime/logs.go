@@ -1,0 +1,269 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// maxPendingBytes bounds output printed outside any call (module import,
+// timers between calls); it is handed to the next call's sink.
+const maxPendingBytes = 64 << 10
+
+const (
+	streamOut = 0
+	streamErr = 1
+)
+
+var streamNames = [2]string{sandbox.StreamStdout, sandbox.StreamStderr}
+
+type logLine struct {
+	stream string
+	text   string
+}
+
+// logMux attributes the lines read from a sandbox's stdout and stderr to the
+// call in progress, enforces the per-call budget, and tracks the markers
+// that tell a call its output has been fully drained.
+type logMux struct {
+	mu        sync.Mutex
+	active    bool // a call is in progress; lines go to sink
+	sink      sandbox.LogSink
+	used      int
+	truncated bool
+
+	pending        []logLine
+	pendingBytes   int
+	pendingDropped bool
+
+	marks   [2]uint64 // highest marker seq seen per stream
+	eof     [2]bool
+	waitSeq uint64
+	waitCh  chan struct{}
+
+	heapOOM bool // stderr showed V8's "JavaScript heap out of memory"
+}
+
+// begin starts a call: pending output is delivered to sink first.
+func (m *logMux) begin(sink sandbox.LogSink) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.active, m.sink, m.used, m.truncated = true, sink, 0, false
+	pending, dropped := m.pending, m.pendingDropped
+	m.pending, m.pendingBytes, m.pendingDropped = nil, 0, false
+	for _, l := range pending {
+		m.deliverLocked(l.stream, l.text)
+	}
+	if dropped {
+		m.deliverLocked(sandbox.StreamSystem, "[truncated: output printed outside an invocation exceeded 64 KiB]")
+	}
+}
+
+// end finishes a call; later lines are held as pending. It reports whether
+// the call's output was truncated.
+func (m *logMux) end() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.active, m.sink = false, nil
+	return m.truncated
+}
+
+// line handles one complete line from a stream.
+func (m *logMux) line(stream int, text string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name := streamNames[stream]
+	if stream == streamErr && !m.heapOOM && strings.Contains(text, "JavaScript heap out of memory") {
+		m.heapOOM = true
+	}
+	if !m.active {
+		if m.pendingBytes+len(text) > maxPendingBytes {
+			m.pendingDropped = true
+			return
+		}
+		m.pendingBytes += len(text)
+		m.pending = append(m.pending, logLine{name, text})
+		return
+	}
+	m.deliverLocked(name, text)
+}
+
+func (m *logMux) deliverLocked(stream, text string) {
+	if m.truncated {
+		return
+	}
+	if m.used+len(text) > sandbox.MaxLogBytes {
+		m.truncated = true
+		if m.sink != nil {
+			m.sink(sandbox.StreamSystem, sandbox.TruncatedNote)
+		}
+		return
+	}
+	m.used += len(text)
+	if m.sink != nil {
+		m.sink(stream, text)
+	}
+}
+
+// mark records that stream has drained up to seq.
+func (m *logMux) mark(stream int, seq uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if seq > m.marks[stream] {
+		m.marks[stream] = seq
+	}
+	m.notifyLocked()
+}
+
+// closed records that a stream reached EOF (the sandbox is gone).
+func (m *logMux) closed(stream int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.eof[stream] = true
+	m.notifyLocked()
+}
+
+func (m *logMux) doneLocked(seq uint64) bool {
+	for s := range 2 {
+		if m.marks[s] < seq && !m.eof[s] {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *logMux) notifyLocked() {
+	if m.waitCh != nil && m.doneLocked(m.waitSeq) {
+		close(m.waitCh)
+		m.waitCh = nil
+	}
+}
+
+// drained returns a channel closed once both streams reached marker seq (or
+// EOF). seq 0 waits for EOF on both.
+func (m *logMux) drained(seq uint64) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ch := make(chan struct{})
+	if seq == 0 {
+		seq = ^uint64(0)
+	}
+	if m.doneLocked(seq) {
+		close(ch)
+		return ch
+	}
+	if m.waitCh != nil {
+		close(m.waitCh) // a stale waiter: let it go, it re-checks nothing
+	}
+	m.waitSeq, m.waitCh = seq, ch
+	return ch
+}
+
+func (m *logMux) sawHeapOOM() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.heapOOM
+}
+
+// pendingText returns the held output (start-up errors) for diagnostics.
+func (m *logMux) pendingText() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var b strings.Builder
+	for _, l := range m.pending {
+		b.WriteString(l.text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// readStream splits r into lines for mux until EOF. Lines longer than
+// sandbox.MaxLogLineBytes are cut into pieces, never through a marker.
+func readStream(r io.Reader, stream int, mux *logMux) {
+	defer mux.closed(stream)
+	s := splitter{emit: func(b []byte) { handleLine(b, stream, mux) }}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			s.feed(buf[:n])
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				mux.line(stream, "[log stream error: "+err.Error()+"]")
+			}
+			s.flush()
+			return
+		}
+	}
+}
+
+func handleLine(b []byte, stream int, mux *logMux) {
+	if bytes.HasSuffix(b, []byte(MarkSuffix)) {
+		if i := bytes.LastIndex(b, []byte(MarkPrefix)); i >= 0 {
+			digits := b[i+len(MarkPrefix) : len(b)-len(MarkSuffix)]
+			if seq, err := strconv.ParseUint(string(digits), 10, 64); err == nil {
+				if i > 0 {
+					mux.line(stream, string(b[:i]))
+				}
+				mux.mark(stream, seq)
+				return
+			}
+		}
+	}
+	mux.line(stream, string(b))
+}
+
+// maxMarkLen bounds a marker line's length (prefix, 20 digits, suffix).
+const maxMarkLen = len(MarkPrefix) + 20 + len(MarkSuffix)
+
+// splitter turns a byte stream into lines of at most
+// sandbox.MaxLogLineBytes, without the trailing newline.
+type splitter struct {
+	buf  []byte
+	emit func([]byte)
+	max  int // 0 means sandbox.MaxLogLineBytes; tests shrink it
+}
+
+func (s *splitter) feed(p []byte) {
+	limit := s.max
+	if limit == 0 {
+		limit = sandbox.MaxLogLineBytes
+	}
+	s.buf = append(s.buf, p...)
+	start := 0
+	for {
+		rest := s.buf[start:]
+		i := bytes.IndexByte(rest, '\n')
+		if i >= 0 && i <= limit {
+			s.emit(rest[:i])
+			start += i + 1
+			continue
+		}
+		if len(rest) < limit && i < 0 {
+			break
+		}
+		// Over-long line: cut at limit, but not inside a marker that may
+		// be starting near the end of the piece.
+		cut := limit
+		tailFrom := max(0, limit-maxMarkLen)
+		if j := bytes.LastIndexByte(rest[tailFrom:limit], MarkPrefix[0]); j >= 0 && tailFrom+j > 0 {
+			cut = tailFrom + j
+		}
+		s.emit(rest[:cut])
+		start += cut
+	}
+	s.buf = append(s.buf[:0], s.buf[start:]...)
+}
+
+func (s *splitter) flush() {
+	if len(s.buf) > 0 {
+		s.emit(s.buf)
+		s.buf = s.buf[:0]
+	}
+}

@@ -1,0 +1,99 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+func mark(seq int) string { return fmt.Sprintf("%s%d%s\n", MarkPrefix, seq, MarkSuffix) }
+
+func TestSplitter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		feeds []string
+		want  []string
+	}{
+		{"lines across feeds", []string{"ab", "c\nde", "f\n\ng"}, []string{"abc", "def", "", "g"}},
+		{"long line split", []string{strings.Repeat("x", 25) + "\n"}, []string{strings.Repeat("x", 10), strings.Repeat("x", 10), "xxxxx"}},
+		{"never cut through a marker", []string{strings.Repeat("y", 20) + mark(12)}, []string{strings.Repeat("y", 20), strings.TrimSuffix(mark(12), "\n")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			s := splitter{max: 10, emit: func(b []byte) { got = append(got, string(b)) }}
+			if tc.name == "never cut through a marker" {
+				s.max = 32 // the marker (bytes 20–38) straddles the cut at 32
+			}
+			for _, f := range tc.feeds {
+				s.feed([]byte(f))
+			}
+			s.flush()
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMarkerHandling(t *testing.T) {
+	t.Parallel()
+	var mux logMux
+	var got []string
+	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	for _, l := range []string{"hello", "partial" + strings.TrimSuffix(mark(3), "\n"), "fake \x1evoltrun:mark:x\x1e"} {
+		handleLine([]byte(l), streamOut, &mux)
+	}
+	mux.end()
+	want := []string{"stdout:hello", "stdout:partial", "stdout:fake \x1evoltrun:mark:x\x1e"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || mux.marks[streamOut] != 3 {
+		t.Fatalf("got %q marks %v", got, mux.marks)
+	}
+	select {
+	case <-mux.drained(3):
+		t.Fatal("drained before stderr reached the marker")
+	default:
+	}
+	ch := mux.drained(3)
+	mux.mark(streamErr, 3)
+	<-ch
+}
+
+func TestLogBudgetAndPending(t *testing.T) {
+	t.Parallel()
+	var mux logMux
+	mux.line(streamOut, "before the call") // held as pending
+	var got []string
+	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	line := strings.Repeat("z", 1000)
+	for range sandbox.MaxLogBytes/1000 + 1 {
+		mux.line(streamErr, line)
+	}
+	if !mux.end() {
+		t.Fatal("call not reported truncated")
+	}
+	if got[0] != "stdout:before the call" || got[len(got)-1] != "system:"+sandbox.TruncatedNote {
+		t.Fatalf("first %q last %q", got[0], got[len(got)-1])
+	}
+	notes := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "system:") {
+			notes++
+		}
+	}
+	if notes != 1 {
+		t.Fatalf("%d truncation notes", notes)
+	}
+	// Pending output is bounded.
+	for range 200 {
+		mux.line(streamOut, line)
+	}
+	got = nil
+	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	mux.end()
+	if len(got) != maxPendingBytes/1000+1 || !strings.HasPrefix(got[len(got)-1], "system:") {
+		t.Fatalf("pending delivered %d lines, last %q", len(got), got[len(got)-1])
+	}
+}

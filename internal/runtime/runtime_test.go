@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+type logRec struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRec) sink(stream, line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, stream+": "+line)
+}
+
+func (l *logRec) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+func TestLocalRoundTrip(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		rt      string
+		files   map[string]string
+		handler string
+	}{
+		{sandbox.RuntimeNode, map[string]string{"index.js": `
+let n = 0;
+console.log("loading");
+exports.handler = async (event, ctx) => { n++; console.log("hi", event.x); console.error("err line"); process.stdout.write("partial"); return {n, x: event.x, fn: ctx.functionName, id: ctx.awsRequestId, left: ctx.getRemainingTimeInMillis() > 0, env: process.env.FOO}; };`}, "index.handler"},
+		{sandbox.RuntimePython, map[string]string{"main.py": `
+import os, sys
+n = 0
+print("loading")
+def handler(event, ctx):
+    global n
+    n += 1
+    print("hi", event["x"])
+    print("err line", file=sys.stderr)
+    sys.stdout.write("partial")
+    return {"n": n, "x": event["x"], "fn": ctx.function_name, "id": ctx.aws_request_id, "left": ctx.get_remaining_time_in_millis() > 0, "env": os.environ.get("FOO")}
+`}, "main.handler"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.rt, func(t *testing.T) {
+			t.Parallel()
+			l := startLocal(t, tc.rt, tc.files)
+			ctx := context.Background()
+			if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: tc.handler, Env: map[string]string{"FOO": "bar"}, FunctionName: "f", MemoryMB: 128}); err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			for i := 1; i <= 2; i++ {
+				var logs logRec
+				res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e1", Event: []byte(`{"x":7}`), Deadline: time.Now().Add(5 * time.Second)}, logs.sink)
+				if err != nil || res.Status != sandbox.StatusSucceeded {
+					t.Fatalf("invoke: %+v %v %+v", res, err, res.Error)
+				}
+				var got map[string]any
+				if err := json.Unmarshal(res.Payload, &got); err != nil {
+					t.Fatalf("payload %q: %v", res.Payload, err)
+				}
+				if got["n"] != float64(i) || got["x"] != float64(7) || got["fn"] != "f" || got["id"] != "e1" || got["left"] != true || got["env"] != "bar" {
+					t.Errorf("payload %s", res.Payload)
+				}
+				want := []string{"stdout: hi 7", "stderr: err line", "stdout: partial"}
+				if i == 1 {
+					want = append([]string{"stdout: loading"}, want...)
+				}
+				if g := logs.all(); !sameLines(g, want) {
+					t.Errorf("call %d logs %q, want (any interleaving of streams) %q", i, g, want)
+				}
+			}
+		})
+	}
+}
+
+// sameLines compares per stream, since stdout and stderr are two pipes.
+func sameLines(got, want []string) bool {
+	pick := func(l []string, p string) string {
+		var b strings.Builder
+		for _, s := range l {
+			if strings.HasPrefix(s, p) {
+				b.WriteString(s + "\n")
+			}
+		}
+		return b.String()
+	}
+	return len(got) == len(want) && pick(got, "stdout") == pick(want, "stdout") && pick(got, "stderr") == pick(want, "stderr")
+}
+
+func TestLocalTimeout(t *testing.T) {
+	t.Parallel()
+	l := startLocal(t, sandbox.RuntimeNode, map[string]string{"index.js": `exports.handler = () => { console.log("spin"); for(;;){} };`})
+	ctx := context.Background()
+	if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: "index.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	var logs logRec
+	start := time.Now()
+	res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e", Deadline: time.Now().Add(300 * time.Millisecond)}, logs.sink)
+	if err != nil || res.Status != sandbox.StatusTimeout || !res.Dead {
+		t.Fatalf("got %+v %v", res, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("timeout took %v", d)
+	}
+	if g := logs.all(); len(g) != 1 || g[0] != "stdout: spin" {
+		t.Errorf("logs %q", g)
+	}
+}
+
+func TestLocalAbort(t *testing.T) {
+	t.Parallel()
+	l := startLocal(t, sandbox.RuntimePython, map[string]string{"main.py": "import time\ndef handler(e, c):\n    time.sleep(30)\n"})
+	if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e", Deadline: time.Now().Add(10 * time.Second)}, nil)
+	if !errors.Is(err, sandbox.ErrAborted) || res.Status != sandbox.StatusKilled || res.Reason != sandbox.ReasonAborted || !res.Dead {
+		t.Fatalf("got %+v %v", res, err)
+	}
+}

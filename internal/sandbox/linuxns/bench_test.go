@@ -1,0 +1,149 @@
+//go:build linux
+
+package linuxns
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// Benchmarks print in one run, with their bare-interpreter baselines:
+//
+//	go test -run '^$' -bench . ./internal/sandbox/linuxns
+//
+// ns/op of the cold-start benchmarks is Create until the runtime is ready
+// to Load (what a pre-warmed pool hides); the extra metrics give the load
+// and the first call, which a user's cold start also pays.
+
+var benchFuncs = map[string]map[string]string{
+	sandbox.RuntimeNode:   {"index.js": "exports.handler = async (event) => event;"},
+	sandbox.RuntimePython: {"main.py": "def handler(event, context):\n    return event\n"},
+}
+
+var benchHandlers = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
+
+func benchDriver(b *testing.B) *Driver {
+	d := New(Options{StateDir: b.TempDir()})
+	if err := d.Available(); err != nil {
+		b.Skipf("linuxns unavailable: %v", err)
+	}
+	return d
+}
+
+func benchCode(b *testing.B, rt string) string {
+	dir := b.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for name, body := range benchFuncs[rt] {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func benchColdStart(b *testing.B, rt string) {
+	d := benchDriver(b)
+	code := benchCode(b, rt)
+	ctx := context.Background()
+	var ready, loads, firsts []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		inst, err := d.Create(ctx, sandbox.Spec{Runtime: rt, CodeDir: code})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready = append(ready, time.Since(start))
+		b.StopTimer()
+		t := time.Now()
+		if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
+			b.Fatal(err)
+		}
+		loads = append(loads, time.Since(t))
+		t = time.Now()
+		res, err := inst.Invoke(ctx, sandbox.Request{ID: "x", Event: []byte(`{"x":1}`)}, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			b.Fatalf("%+v %v", res, err)
+		}
+		firsts = append(firsts, time.Since(t))
+		if err := inst.Destroy(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(ms(p(ready, 50)), "ready-p50-ms")
+	b.ReportMetric(ms(p(loads, 50)), "load-p50-ms")
+	b.ReportMetric(ms(p(firsts, 50)), "first-invoke-p50-ms")
+}
+
+func benchWarm(b *testing.B, rt string) {
+	d := benchDriver(b)
+	ctx := context.Background()
+	inst, err := d.Create(ctx, sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inst.Destroy(ctx)
+	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
+		b.Fatal(err)
+	}
+	req := sandbox.Request{ID: "x", Event: []byte(`{"x":1}`), Deadline: time.Now().Add(time.Hour)}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		res, err := inst.Invoke(ctx, req, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			b.Fatalf("%+v %v", res, err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.ReportMetric(float64(p(lat, 50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(p(lat, 99).Microseconds()), "p99-µs")
+}
+
+func benchBare(b *testing.B, path string, args ...string) {
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(err)
+	}
+	var lat []time.Duration
+	for range b.N {
+		t := time.Now()
+		cmd := exec.Command(path, args...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"} // no NODE_EXTRA_CA_CERTS & co.
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.ReportMetric(ms(p(lat, 50)), "p50-ms")
+}
+
+func BenchmarkColdStartNode(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode) }
+func BenchmarkColdStartPython(b *testing.B) { benchColdStart(b, sandbox.RuntimePython) }
+func BenchmarkWarmInvokeNode(b *testing.B)  { benchWarm(b, sandbox.RuntimeNode) }
+func BenchmarkWarmInvokePython(b *testing.B) {
+	benchWarm(b, sandbox.RuntimePython)
+}
+func BenchmarkBareNodeStart(b *testing.B)   { benchBare(b, "/usr/bin/node", "-e", "0") }
+func BenchmarkBarePythonStart(b *testing.B) { benchBare(b, "/usr/bin/python3", "-c", "0") }
+
+// p returns the q-th percentile of d (sorting it).
+func p(d []time.Duration, q int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[min(len(d)-1, len(d)*q/100)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,209 @@
+//go:build linux
+
+package linuxns
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	goruntime "runtime"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/voltrun/voltrun/internal/runtime"
+)
+
+// The re-executed binary recognises the init stage by both its argv[0] and
+// an environment marker, so neither alone (a user running "voltrun" with a
+// strange name) triggers it.
+const (
+	initArg0   = "voltrun-sandbox-init"
+	initEnvKey = "_VOLTRUN_SANDBOX_INIT"
+	initEnvVal = "1"
+)
+
+// Identities inside the sandbox (mapped to Options.UIDBase + id on the host).
+const (
+	sandboxUID = 1000  // runs the interpreter and the user's code
+	sandboxGID = 1000  //
+	initUID    = 65534 // the init drops to this after starting the runtime
+)
+
+// initConfig is sent by the host on the init's fd 5.
+type initConfig struct {
+	Runtime   string `json:"runtime"`
+	MemoryMB  int    `json:"memory_mb"`
+	TmpSizeMB int    `json:"tmp_size_mb"`
+	Hostname  string `json:"hostname"`
+	CodeDir   bool   `json:"code_dir"` // fd 6 is the code directory
+	// CgroupTasks are v1 "tasks" files the init writes "0" to, moving
+	// its forking thread (and so the runtime) into the instance's groups.
+	CgroupTasks []string `json:"cgroup_tasks"`
+}
+
+var hookCalled atomic.Bool
+
+// Reexec runs the sandbox init stage when this process is one, and reports
+// false otherwise. main() — and the TestMain of every test package that
+// creates linuxns instances — must call it first, before flags, config or
+// logging: the driver starts sandboxes by re-executing /proc/self/exe, and
+// without the hook the child would run the server instead. When it is the
+// init, Reexec never returns.
+func Reexec() bool {
+	hookCalled.Store(true)
+	if len(os.Args) == 0 || os.Args[0] != initArg0 || os.Getenv(initEnvKey) != initEnvVal {
+		return false
+	}
+	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit(0) in
+	// a race-enabled test binary sleeps a second in the race runtime's
+	// finaliser, delaying every clean runtime exit.
+	syscall.Exit(runInit())
+	return true
+}
+
+// runInit is PID 1 of the sandbox's namespaces. It builds the root
+// filesystem, locks the process down, starts the runtime as an
+// unprivileged user, then reaps orphans until the runtime exits, and exits
+// with the runtime's status (128+signal for a signal), which takes the whole
+// namespace down with it.
+func runInit() int {
+	// Capability bounding sets are per thread and the runtime is forked
+	// from the calling thread: keep everything on one thread.
+	goruntime.LockOSThread()
+	resp := os.NewFile(4, "responses")
+	fail := func(err error) int {
+		_ = runtime.WriteFrame(resp, runtime.FrameInitError, []byte(err.Error()))
+		return 1
+	}
+	cfg, err := readInitConfig(os.NewFile(5, "config"))
+	if err != nil {
+		return fail(err)
+	}
+	// Join the instance's cgroups (v1; v2 started us inside) before
+	// anything else, and root a cgroup namespace there to hide the host's
+	// cgroup paths. Only this locked thread moves on v1; the runtime is
+	// forked from it and so starts inside.
+	for _, p := range cfg.CgroupTasks {
+		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
+			return fail(fmt.Errorf("join cgroup: %w", err))
+		}
+	}
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fail(fmt.Errorf("unshare cgroup namespace: %w", err))
+	}
+	if err := buildRoot(cfg); err != nil {
+		return fail(err)
+	}
+	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return fail(fmt.Errorf("set hostname: %w", err))
+	}
+	cmd, err := runtime.CommandFor(cfg.Runtime, cfg.MemoryMB, runtime.BootstrapDir)
+	if err != nil {
+		return fail(err)
+	}
+	if err := dropBoundingSet(); err != nil {
+		return fail(err)
+	}
+	if err := installSeccomp(); err != nil {
+		return fail(err)
+	}
+	devNull, err := os.Open("/dev/null")
+	if err != nil {
+		return fail(fmt.Errorf("open /dev/null: %w", err))
+	}
+	proc, err := os.StartProcess(cmd.Path, cmd.Args, &os.ProcAttr{
+		Dir:   runtime.TaskRoot,
+		Env:   cmd.Env,
+		Files: []*os.File{devNull, os.Stdout, os.Stderr, os.NewFile(3, "requests"), resp},
+		Sys: &syscall.SysProcAttr{
+			// Leaving uid 0 clears the permitted and effective
+			// capabilities; the empty bounding set and no_new_privs
+			// keep them from coming back through exec.
+			Credential: &syscall.Credential{Uid: sandboxUID, Gid: sandboxGID, Groups: []uint32{}},
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", cmd.Path, err))
+	}
+	// Only the runtime may hold the protocol descriptors: when it dies the
+	// host sees EOF.
+	for _, fd := range []int{3, 4, 5, codeDirFd} {
+		_ = unix.Close(fd)
+	}
+	_ = devNull.Close()
+	// A different uid from the runtime's, without capabilities: user code
+	// can neither signal nor inspect its init.
+	_ = syscall.Setgroups(nil)
+	_ = syscall.Setresgid(initUID, initUID, initUID)
+	_ = syscall.Setresuid(initUID, initUID, initUID)
+	return reap(proc.Pid)
+}
+
+func readInitConfig(f *os.File) (initConfig, error) {
+	defer f.Close()
+	var cfg initConfig
+	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
+	if err != nil {
+		return cfg, fmt.Errorf("read init config: %w", err)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("decode init config: %w", err)
+	}
+	return cfg, nil
+}
+
+// dropBoundingSet empties the capability bounding set and the ambient set,
+// so nothing exec'd in the sandbox can gain a capability. It applies to every
+// thread where the Go runtime can do that (no cgo), else to the calling
+// thread, which runInit has locked and forks the runtime from.
+func dropBoundingSet() error {
+	prctl := func(op, arg uintptr) syscall.Errno {
+		_, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, op, arg, 0)
+		if errno == syscall.ENOTSUP { // cgo binaries (race-enabled tests)
+			_, _, errno = syscall.RawSyscall(syscall.SYS_PRCTL, op, arg, 0)
+		}
+		return errno
+	}
+	for c := uintptr(0); c <= 63; c++ {
+		errno := prctl(unix.PR_CAPBSET_DROP, c)
+		if errno == unix.EINVAL {
+			break // past the kernel's last capability
+		}
+		if errno != 0 {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", c, errno)
+		}
+	}
+	if errno := prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL); errno != 0 {
+		return fmt.Errorf("clear ambient capabilities: %w", errno)
+	}
+	return nil
+}
+
+// reap waits for every child (orphans are re-parented to PID 1) and returns
+// the runtime's exit status once it is gone.
+func reap(runtimePid int) int {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 125
+		}
+		if pid != runtimePid {
+			continue
+		}
+		switch {
+		case ws.Exited():
+			return ws.ExitStatus()
+		case ws.Signaled():
+			return 128 + int(ws.Signal())
+		}
+	}
+}
