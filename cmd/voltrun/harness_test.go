@@ -19,7 +19,7 @@ import (
 
 // testServer is a real VoltRun server started in-process on a random port.
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	URL     string
 	dataDir string
 	dbURL   string
@@ -28,8 +28,9 @@ type testServer struct {
 
 // startServer runs runServer with a temp data dir (or the given one) and
 // database, and stops it when the test ends.
-func startServer(t *testing.T, dataDir, dbURL string, env map[string]string) *testServer {
+func startServer(t testing.TB, dataDir, dbURL string, env map[string]string) *testServer {
 	t.Helper()
+	requireSandbox(t)
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -84,7 +85,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r *response) json(t *testing.T) map[string]any {
+func (r *response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -94,7 +95,7 @@ func (r *response) json(t *testing.T) map[string]any {
 }
 
 // errCode returns error.code of an error body.
-func (r *response) errCode(t *testing.T) string {
+func (r *response) errCode(t testing.TB) string {
 	t.Helper()
 	e, ok := r.json(t)["error"].(map[string]any)
 	if !ok {
@@ -144,7 +145,7 @@ func (s *testServer) do(method, path string, body any, headers ...string) *respo
 }
 
 // expect fails unless r has the status (and, for errors, the code).
-func expect(t *testing.T, r *response, status int, code string) {
+func expect(t testing.TB, r *response, status int, code string) {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -177,7 +178,7 @@ var databases = map[string]func(t *testing.T) string{
 // answer. The server may answer and close before the body is sent (as it
 // should), so the body is written in the background and write errors are
 // expected.
-func (s *testServer) oversize(t *testing.T, path string, size int, headers ...string) *response {
+func (s *testServer) oversize(t testing.TB, path string, size int, headers ...string) *response {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
 	if err != nil {

@@ -10,12 +10,19 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// A sandbox's init stage is this binary re-executed: it must take over
+	// before anything else runs.
+	if linuxns.Reexec() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,15 +15,17 @@ import (
 	"github.com/voltrun/voltrun/internal/api"
 	"github.com/voltrun/voltrun/internal/auth"
 	"github.com/voltrun/voltrun/internal/config"
+	"github.com/voltrun/voltrun/internal/engine"
 	"github.com/voltrun/voltrun/internal/store"
+	"github.com/voltrun/voltrun/web"
 )
 
 // shutdownGrace bounds how long in-flight requests get to finish.
 const shutdownGrace = 20 * time.Second
 
 // runServer wires every component from cfg, serves until ctx ends, then
-// shuts down in order: stop accepting, drain requests, flush buffered
-// writes, close the database. ready, if set, receives the bound address.
+// shuts down in order: stop accepting, drain requests, destroy sandboxes,
+// flush buffered writes, close the database. ready, if set, receives the bound address.
 func runServer(ctx context.Context, cfg *config.Config, ready func(addr string)) error {
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
@@ -44,13 +47,28 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	driver, why, err := pickDriver(cfg.Sandbox, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	log.Info("sandbox driver", zap.String("driver", driver.Name()), zap.String("why", why),
+		zap.Any("capabilities", driver.Capabilities()))
+
 	keyUse := auth.NewKeyUse(st)
+	recorder := engine.NewRecorder(st, log.Named("recorder"), 256, 100*time.Millisecond)
+	eng := engine.New(engine.Options{Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg})
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{})
-	go func() {
-		defer close(bgDone)
+	var bgWG sync.WaitGroup
+	bgWG.Go(func() {
 		keyUse.Run(bg, 15*time.Second, func(err error) { log.Warn("record api key use", zap.Error(err)) })
-	}()
+	})
+	bgWG.Go(func() { recorder.Run(bg) })
+	bgWG.Go(func() { eng.Run(bg) })
+	stopBackground := func() {
+		eng.Close()
+		stopBg()
+		bgWG.Wait()
+	}
 
 	app := api.New(api.Deps{
 		Store:       st,
@@ -60,15 +78,20 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		Registry:    reg,
 		Version:     version,
 		Checks:      map[string]api.Check{"database": st.Ping},
+		Info:        map[string]string{"sandbox": driver.Name()},
+		Invoker:     eng,
+		Pending:     recorder.Pending,
 		BodyLimit:   cfg.BodyLimit,
 		CORSOrigins: cfg.CORSOrigins,
 		TrustProxy:  cfg.TrustProxy,
 	})
 
+	// The dashboard answers whatever the API's routes did not match.
+	app.Use(web.Handler(log))
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		stopBg()
-		<-bgDone
+		stopBackground()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("voltrun listening", zap.String("addr", ln.Addr().String()), zap.String("version", version))
@@ -88,8 +111,9 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		}
 		err = nil
 	}
-	stopBg()
-	<-bgDone
+	// Requests have drained: now release sandboxes and flush the records
+	// and key uses they produced.
+	stopBackground()
 	log.Info("stopped")
 	return err
 }

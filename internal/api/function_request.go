@@ -11,17 +11,18 @@ import (
 // functionRequest is the body of create (every field optional but name,
 // runtime and code) and of PATCH (only the fields sent change).
 type functionRequest struct {
-	Name          *string            `json:"name"`
-	Runtime       *core.Runtime      `json:"runtime"`
-	Handler       *string            `json:"handler"`
-	Code          *string            `json:"code"`
-	Files         map[string]string  `json:"files"`
-	ArchiveBase64 *string            `json:"archive_base64"`
-	MemoryMB      *int               `json:"memory_mb"`
-	TimeoutMS     *int               `json:"timeout_ms"`
-	Env           *map[string]string `json:"env"`
-	Description   *string            `json:"description"`
-	Public        *bool              `json:"public"`
+	Name           *string            `json:"name"`
+	Runtime        *core.Runtime      `json:"runtime"`
+	Handler        *string            `json:"handler"`
+	Code           *string            `json:"code"`
+	Files          map[string]string  `json:"files"`
+	ArchiveBase64  *string            `json:"archive_base64"`
+	MemoryMB       *int               `json:"memory_mb"`
+	TimeoutMS      *int               `json:"timeout_ms"`
+	Env            *map[string]string `json:"env"`
+	Description    *string            `json:"description"`
+	Public         *bool              `json:"public"`
+	MaxConcurrency *int               `json:"max_concurrency"`
 }
 
 // apply validates the request and writes it onto f. On create, missing
@@ -36,6 +37,7 @@ func (r *functionRequest) apply(f *core.Function, create bool) error {
 			fe.Add("runtime", `is required: "nodejs" or "python"`)
 		}
 		f.MemoryMB, f.TimeoutMS, f.Env = core.DefaultMemoryMB, core.DefaultTimeoutMS, map[string]string{}
+		f.MaxConcurrency = core.DefaultMaxConcurrency
 	}
 	set(&f.Name, r.Name)
 	set(&f.Runtime, r.Runtime)
@@ -43,6 +45,7 @@ func (r *functionRequest) apply(f *core.Function, create bool) error {
 	set(&f.TimeoutMS, r.TimeoutMS)
 	set(&f.Description, r.Description)
 	set(&f.Public, r.Public)
+	set(&f.MaxConcurrency, r.MaxConcurrency)
 	if r.Env != nil {
 		f.Env = *r.Env
 		if f.Env == nil {

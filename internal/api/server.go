@@ -13,6 +13,7 @@ import (
 
 	"github.com/voltrun/voltrun/internal/auth"
 	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/engine"
 )
 
 // Check is one dependency health check: nil means healthy.
@@ -34,6 +35,16 @@ type Deps struct {
 	CORSOrigins []string
 	TrustProxy  bool
 	Limits      Limits
+	// Invoker runs invocations.
+	Invoker Invoker
+	// Pending returns an execution recorded but not yet written to the
+	// store, so a client can read it right after the call.
+	Pending func(id string) (core.Execution, bool)
+}
+
+// Invoker runs one invocation (internal/engine.Engine in production).
+type Invoker interface {
+	Invoke(ctx context.Context, c engine.Call) (*engine.Outcome, error)
 }
 
 // Limits are the abuse limits on the auth endpoints.
@@ -121,4 +132,10 @@ func (s *Server) routes(app *fiber.App) {
 	fn.Get("/:id/code", require(core.ScopeFunctionsRead), s.getFunctionCode)
 	fn.Patch("/:id", require(core.ScopeFunctionsWrite), s.updateFunction)
 	fn.Delete("/:id", require(core.ScopeFunctionsWrite), s.deleteFunction)
+	fn.Post("/:id/invoke", require(core.ScopeFunctionsInvoke), s.invoke)
+	fn.Get("/:id/executions", require(core.ScopeFunctionsRead), s.listExecutions)
+	a.Get("/executions/:id", s.authenticate, require(core.ScopeFunctionsRead), s.getExecution)
+
+	app.All("/fn/:name", s.httpTrigger)
+	app.All("/fn/:name/*", s.httpTrigger)
 }

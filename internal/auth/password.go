@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -26,14 +27,19 @@ func HashPassword(password string) (string, error) {
 }
 
 // dummyHash is compared against when the account does not exist, so that an
-// unknown email takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("voltrun-timing-equaliser"), BcryptCost)
+// unknown email takes as long as a wrong password. It is made on first use,
+// not at package init: every sandbox start re-executes this binary, and a
+// bcrypt hash there would cost each cold start ~100 ms.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("voltrun-timing-equaliser"), BcryptCost)
+	return h
+})
 
 // CheckPassword reports whether password matches hash. An empty hash (no
 // such account) still costs one bcrypt comparison.
 func CheckPassword(hash, password string) bool {
 	if hash == "" {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -209,4 +211,24 @@ func TextFiles(archive []byte) (text map[string]string, binary []string, err err
 	}
 	slices.Sort(binary)
 	return text, binary, nil
+}
+
+// Extract writes an archive's files under dir (which must exist), readable
+// by everyone and writable by none but the owner: a sandbox mounts dir
+// read-only and runs as another user.
+func Extract(archive []byte, dir string) error {
+	files, err := Files(archive)
+	if err != nil {
+		return err
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { //nolint:gosec // the sandbox's user must traverse it
+			return fmt.Errorf("bundle: extract %s: %w", name, err)
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil { //nolint:gosec // the sandbox's user must read it
+			return fmt.Errorf("bundle: extract %s: %w", name, err)
+		}
+	}
+	return nil
 }

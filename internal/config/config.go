@@ -26,6 +26,10 @@ type Config struct {
 	// TrustProxy makes the server take the client address from
 	// X-Forwarded-For (only behind a reverse proxy that sets it).
 	TrustProxy bool // VOLTRUN_TRUST_PROXY
+	// Sandbox names the sandbox driver: linuxns, gvisor, firecracker or
+	// auto (the best one this host can run).
+	Sandbox string        // VOLTRUN_SANDBOX
+	WarmTTL time.Duration // VOLTRUN_WARM_TTL, idle time before a warm instance is destroyed
 }
 
 // Env looks up an environment variable; tests pass a map-backed one.
@@ -48,6 +52,8 @@ var Vars = []Var{
 	{"VOLTRUN_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed to call the API from a browser (e.g. http://localhost:3000 for dashboard development)"},
 	{"VOLTRUN_BODY_LIMIT_MB", "body-limit-mb", "16", "largest request body accepted, in MiB"},
 	{"VOLTRUN_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (only behind a proxy that sets it)"},
+	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
+	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
 }
 
 // Load builds a Config from explicit values (flag values the user set, keyed
@@ -73,6 +79,7 @@ func Load(flags map[string]string, env Env) (*Config, error) {
 		DatabaseURL: vals["DATABASE_URL"],
 		LogLevel:    strings.ToLower(vals["VOLTRUN_LOG_LEVEL"]),
 		LogFormat:   strings.ToLower(vals["VOLTRUN_LOG_FORMAT"]),
+		Sandbox:     strings.ToLower(vals["VOLTRUN_SANDBOX"]),
 	}
 	if err := c.parse(vals); err != nil {
 		return nil, err
@@ -130,6 +137,15 @@ func (c *Config) parse(vals map[string]string) error {
 	c.TrustProxy, err = strconv.ParseBool(vals["VOLTRUN_TRUST_PROXY"])
 	if err != nil {
 		return fmt.Errorf("VOLTRUN_TRUST_PROXY %q must be true or false", vals["VOLTRUN_TRUST_PROXY"])
+	}
+	switch c.Sandbox {
+	case "auto", "linuxns", "gvisor", "firecracker":
+	default:
+		return fmt.Errorf("VOLTRUN_SANDBOX %q must be linuxns, gvisor, firecracker or auto", c.Sandbox)
+	}
+	c.WarmTTL, err = time.ParseDuration(vals["VOLTRUN_WARM_TTL"])
+	if err != nil || c.WarmTTL < time.Second || c.WarmTTL > 24*time.Hour {
+		return fmt.Errorf("VOLTRUN_WARM_TTL %q must be a duration between 1s and 24h (e.g. 10m)", vals["VOLTRUN_WARM_TTL"])
 	}
 	return nil
 }

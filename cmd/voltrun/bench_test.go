@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The end-to-end benchmarks drive a real server over HTTP as a client
+// would and report latency percentiles and throughput. The Bare benchmarks
+// start the interpreters directly, in the same run: the baselines the
+// sandboxed figures are compared against (docs/benchmarks.md).
+
+var benchHandlers = map[string]string{
+	"nodejs": `exports.handler = async () => null;`,
+	"python": "def handler(event, context):\n    return None\n",
+}
+
+// benchFunction starts a server with a no-op function of runtime and
+// returns a call to it, plus the server and token to change it.
+func benchFunction(b *testing.B, runtime string) (*testServer, []string, func() error) {
+	b.Helper()
+	s := startServer(b, "", "", map[string]string{"VOLTRUN_LOG_LEVEL": "error"})
+	auth := bearer(s.register("bench@example.com"))
+	s.deploy(auth, map[string]any{"name": "noop", "runtime": runtime, "code": benchHandlers[runtime], "max_concurrency": 64})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	url := s.URL + "/api/functions/noop/invoke"
+	call := func() error {
+		req, err := http.NewRequest("POST", url, bytes.NewReader([]byte(`{"x":1}`)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set(auth[0], auth[1])
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"status":"succeeded"`)) {
+			return fmt.Errorf("status %d: %s", res.StatusCode, body)
+		}
+		return nil
+	}
+	return s, auth, call
+}
+
+// reportLatency adds p50/p99 in microseconds to the benchmark's output.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) }
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+}
+
+// BenchmarkWarmInvoke: sequential calls of a warm no-op function.
+func BenchmarkWarmInvoke(b *testing.B) {
+	for _, rt := range []string{"nodejs", "python"} {
+		b.Run(rt, func(b *testing.B) {
+			_, _, call := benchFunction(b, rt)
+			if err := call(); err != nil { // warm it up
+				b.Fatal(err)
+			}
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if err := call(); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			reportLatency(b, lat)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}
+
+// BenchmarkWarmThroughput: 4 clients calling at once (4 warm instances).
+func BenchmarkWarmThroughput(b *testing.B) {
+	const clients = 4
+	for _, rt := range []string{"nodejs", "python"} {
+		b.Run(rt, func(b *testing.B) {
+			_, _, call := benchFunction(b, rt)
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() { _ = call() })
+			}
+			wg.Wait()
+			b.ResetTimer()
+			work := make(chan struct{}, b.N)
+			for range b.N {
+				work <- struct{}{}
+			}
+			close(work)
+			for range clients {
+				wg.Go(func() {
+					for range work {
+						if err := call(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}
+
+// BenchmarkColdInvoke: each call needs a new instance (the function's
+// configuration changes between calls), measured at the client.
+func BenchmarkColdInvoke(b *testing.B) {
+	for _, rt := range []string{"nodejs", "python"} {
+		b.Run(rt, func(b *testing.B) {
+			s, auth, call := benchFunction(b, rt)
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				expect(b, s.do("PATCH", "/api/functions/noop", map[string]any{"env": map[string]string{"N": fmt.Sprint(i)}}, auth...), 200, "")
+				b.StartTimer()
+				start := time.Now()
+				if err := call(); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			reportLatency(b, lat)
+		})
+	}
+}
+
+// BenchmarkBareStart is the baseline: starting the interpreter on the host,
+// unsandboxed, with a clean environment.
+func BenchmarkBareStart(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		argv []string
+	}{
+		{"nodejs", []string{"/usr/bin/node", "-e", "0"}},
+		{"python", []string{"/usr/bin/python3", "-c", "0"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			if _, err := os.Stat(c.argv[0]); err != nil {
+				b.Skipf("%s not installed", c.argv[0])
+			}
+			lat := make([]time.Duration, 0, b.N)
+			for range b.N {
+				cmd := exec.Command(c.argv[0], c.argv[1:]...)
+				cmd.Env = []string{"PATH=/usr/bin:/bin"}
+				start := time.Now()
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			reportLatency(b, lat)
+		})
+	}
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
+)
+
+// TestMain lets this test binary serve as the sandbox init, as main does:
+// the servers these tests start run functions in real sandboxes.
+func TestMain(m *testing.M) {
+	if linuxns.Reexec() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// requireSandbox skips t, saying why, when this host cannot run the linuxns
+// sandbox, except under CI=true, where that is a failure.
+func requireSandbox(t testing.TB) {
+	t.Helper()
+	err := linuxns.New(linuxns.Options{}).Available()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)
+	}
+	t.Skipf("the linuxns sandbox cannot run here: %v", err)
+}

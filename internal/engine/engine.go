@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/bundle"
+	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Driver   sandbox.Driver
+	Recorder *Recorder
+	Log      *zap.Logger
+	// IdleTTL is how long a warm instance may sit unused before it is
+	// destroyed (scale to zero).
+	IdleTTL time.Duration
+	// MaxProcs and TmpSizeMB are the per-instance process and /tmp limits.
+	MaxProcs  int
+	TmpSizeMB int
+	// Registerer receives the engine's metrics; nil keeps them private.
+	Registerer prometheus.Registerer
+}
+
+// Engine runs invocations. It is safe for concurrent use.
+type Engine struct {
+	opts    Options
+	log     *zap.Logger
+	metrics *metrics
+
+	mu       sync.Mutex
+	warm     map[string][]*instance // idle instances by code key, most recent last
+	inflight map[string]int         // running calls by function id
+	closed   bool
+}
+
+// New returns an engine; call Run to reap idle instances and Close to stop.
+func New(opts Options) *Engine {
+	e := &Engine{opts: opts, log: opts.Log, warm: map[string][]*instance{}, inflight: map[string]int{}}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	e.metrics = newMetrics(reg, e)
+	return e
+}
+
+// Call is one invocation request.
+type Call struct {
+	Function *core.Function // with its code
+	Version  string         // "$LATEST" or a version number
+	Event    []byte         // JSON
+	Trigger  string         // "api" or "http"
+	// Live, if set, receives each log line as it is printed.
+	Live sandbox.LogSink
+}
+
+// Outcome is a finished invocation: its record and the handler's result as
+// raw JSON (nil unless it succeeded).
+type Outcome struct {
+	Execution core.Execution
+	Result    []byte
+}
+
+// ErrClosed means the engine is shutting down; answer 503.
+var ErrClosed = errors.New("engine: shutting down")
+
+// Invoke runs one call to completion and records it. A handler failure is
+// an Outcome with status failed, not an error; errors are the platform's
+// (concurrency cap, sandbox failure, shutdown).
+func (e *Engine) Invoke(ctx context.Context, c Call) (*Outcome, error) {
+	fn := c.Function
+	if len(c.Event) > sandbox.MaxEventBytes {
+		return nil, core.Errorf(core.CodePayloadTooLarge, "the event is larger than %d MiB", sandbox.MaxEventBytes>>20)
+	}
+	if err := e.acquire(fn); err != nil {
+		return nil, err
+	}
+	defer e.release(fn.ID)
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("engine: execution id: %w", err)
+	}
+	exec := core.Execution{
+		ID: id.String(), FunctionID: fn.ID, OwnerID: fn.OwnerID, FunctionName: fn.Name,
+		Version: c.Version, Trigger: c.Trigger, MemoryMB: fn.MemoryMB, StartedAt: time.Now().UTC(),
+	}
+	exec.Input, exec.InputTruncated = capBytes(c.Event, core.MaxRecordedInput)
+	logs := newLogBuffer(core.MaxRecordedLogs, c.Live)
+
+	key := codeKey(fn, c.Version)
+	inst := e.takeWarm(key, fn.ID)
+	exec.ColdStart = inst == nil
+	if inst == nil {
+		var loadErr *sandbox.LoadError
+		inst, err = e.start(ctx, fn, c.Version)
+		switch {
+		case errors.As(err, &loadErr):
+			exec.Status, exec.Reason = core.ExecFailed, string(loadErr.Reason)
+			exec.Error = toCoreError(loadErr.Err)
+			return e.finish(fn, exec, logs, nil), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+
+	res, err := inst.sb.Invoke(ctx, sandbox.Request{
+		ID:       exec.ID,
+		Event:    c.Event,
+		Deadline: time.Now().Add(time.Duration(fn.TimeoutMS) * time.Millisecond),
+	}, logs.sink)
+	if err != nil && !errors.Is(err, sandbox.ErrAborted) {
+		e.destroy(inst)
+		return nil, fmt.Errorf("engine: invoke %s: %w", fn.ID, err)
+	}
+	if res.Dead || err != nil {
+		e.destroy(inst)
+	} else {
+		e.putWarm(key, inst)
+	}
+	exec.Status, exec.Reason = core.ExecStatus(res.Status), string(res.Reason)
+	exec.Error = toCoreError(res.Error)
+	exec.DurationMS = res.Duration.Milliseconds()
+	exec.LogsTruncated = res.LogsTruncated
+	return e.finish(fn, exec, logs, res.Payload), nil
+}
+
+// finish completes and records exec.
+func (e *Engine) finish(fn *core.Function, exec core.Execution, logs *logBuffer, payload []byte) *Outcome {
+	exec.FinishedAt = time.Now().UTC()
+	exec.BilledMS = billed(exec.DurationMS)
+	var truncated bool
+	exec.Logs, truncated = logs.String()
+	exec.LogsTruncated = exec.LogsTruncated || truncated
+	if exec.Status == core.ExecSucceeded {
+		exec.Output, exec.OutputTruncated = capBytes(payload, core.MaxRecordedOutput)
+	}
+	e.metrics.observe(fn.Runtime, &exec)
+	if err := e.opts.Recorder.Add(exec); err != nil {
+		e.log.Warn("execution not recorded", zap.String("execution_id", exec.ID), zap.Error(err))
+	}
+	return &Outcome{Execution: exec, Result: payload}
+}
+
+// billed rounds a duration up to whole milliseconds, at least one.
+func billed(ms int64) int64 { return max(ms, 1) }
+
+func toCoreError(fe *sandbox.FunctionError) *core.FunctionError {
+	if fe == nil {
+		return nil
+	}
+	return &core.FunctionError{Type: fe.Type, Message: fe.Message, Stack: fe.Stack}
+}
+
+func capBytes(b []byte, limit int) ([]byte, bool) {
+	if len(b) <= limit {
+		return b, false
+	}
+	return b[:limit], true
+}
+
+// acquire takes one of the function's concurrency slots.
+func (e *Engine) acquire(fn *core.Function) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	limit := fn.MaxConcurrency
+	if limit <= 0 {
+		limit = core.DefaultMaxConcurrency
+	}
+	if e.inflight[fn.ID] >= limit {
+		return &core.Error{
+			Code:    core.CodeRateLimited,
+			Message: fmt.Sprintf("function %s is running its maximum of %d concurrent executions; retry shortly", fn.Name, limit),
+		}
+	}
+	e.inflight[fn.ID]++
+	return nil
+}
+
+func (e *Engine) release(fnID string) {
+	e.mu.Lock()
+	if e.inflight[fnID]--; e.inflight[fnID] <= 0 {
+		delete(e.inflight, fnID)
+	}
+	e.mu.Unlock()
+}
+
+// start creates an instance, writes the function's code into it and loads
+// the handler.
+func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, error) {
+	sb, err := e.opts.Driver.Create(ctx, sandbox.Spec{
+		Runtime:   string(fn.Runtime),
+		MemoryMB:  fn.MemoryMB,
+		MaxProcs:  e.opts.MaxProcs,
+		TmpSizeMB: e.opts.TmpSizeMB,
+		Labels:    map[string]string{"function": fn.ID, "version": version},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: start sandbox: %w", err)
+	}
+	inst := &instance{sb: sb, fnID: fn.ID}
+	if err := bundle.Extract(fn.Code, sb.CodeDir()); err != nil {
+		e.destroy(inst)
+		return nil, fmt.Errorf("engine: write code: %w", err)
+	}
+	err = sb.Load(ctx, sandbox.LoadRequest{
+		Handler: fn.Handler, Env: fn.Env, FunctionName: fn.Name, FunctionVersion: version, MemoryMB: fn.MemoryMB,
+	})
+	if err != nil {
+		e.destroy(inst)
+		var loadErr *sandbox.LoadError
+		if errors.As(err, &loadErr) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("engine: load function: %w", err)
+	}
+	return inst, nil
+}

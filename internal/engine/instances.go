@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// instance is a sandbox loaded with one function's code.
+type instance struct {
+	sb       sandbox.Instance
+	fnID     string
+	lastUsed time.Time
+}
+
+// codeKey identifies what an instance was loaded with: the same key means
+// the instance can serve the call. Any change of code or configuration
+// gives a new key, so edited functions never run stale instances.
+func codeKey(fn *core.Function, version string) string {
+	env, _ := json.Marshal(fn.Env) // map keys marshal sorted: stable
+	h := sha256.New()
+	for _, part := range []string{
+		fn.ID, version, fn.CodeSHA256, string(fn.Runtime), fn.Handler,
+		strconv.Itoa(fn.MemoryMB), strconv.Itoa(fn.TimeoutMS), string(env),
+	} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// takeWarm returns an idle instance for key, or nil. Idle instances of the
+// same function under another key are stale (the function changed) and
+// are destroyed.
+func (e *Engine) takeWarm(key, fnID string) *instance {
+	e.mu.Lock()
+	var stale []*instance
+	for k, list := range e.warm {
+		if k != key && len(list) > 0 && list[0].fnID == fnID {
+			stale = append(stale, list...)
+			delete(e.warm, k)
+		}
+	}
+	var inst *instance
+	if list := e.warm[key]; len(list) > 0 {
+		inst = list[len(list)-1]
+		if len(list) == 1 {
+			delete(e.warm, key)
+		} else {
+			e.warm[key] = list[:len(list)-1]
+		}
+	}
+	e.mu.Unlock()
+	if len(stale) > 0 {
+		// Off the call path: tearing a sandbox down takes milliseconds.
+		go func() {
+			for _, s := range stale {
+				e.destroy(s)
+			}
+		}()
+	}
+	return inst
+}
+
+// putWarm returns an instance to the idle set.
+func (e *Engine) putWarm(key string, inst *instance) {
+	inst.lastUsed = time.Now()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		e.destroy(inst)
+		return
+	}
+	e.warm[key] = append(e.warm[key], inst)
+	e.mu.Unlock()
+}
+
+func (e *Engine) destroy(inst *instance) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := inst.sb.Destroy(ctx); err != nil {
+		e.log.Warn("destroy sandbox", zap.String("instance", inst.sb.ID()), zap.Error(err))
+	}
+}
+
+// Run destroys instances idle for longer than IdleTTL until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	period := min(e.opts.IdleTTL/4, 30*time.Second)
+	period = max(period, 10*time.Millisecond)
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			e.reap(time.Now().Add(-e.opts.IdleTTL))
+		}
+	}
+}
+
+// reap destroys idle instances last used before cutoff.
+func (e *Engine) reap(cutoff time.Time) {
+	var old []*instance
+	e.mu.Lock()
+	for k, list := range e.warm {
+		keep := list[:0]
+		for _, inst := range list {
+			if inst.lastUsed.Before(cutoff) {
+				old = append(old, inst)
+			} else {
+				keep = append(keep, inst)
+			}
+		}
+		if len(keep) == 0 {
+			delete(e.warm, k)
+		} else {
+			e.warm[k] = keep
+		}
+	}
+	e.mu.Unlock()
+	for _, inst := range old {
+		e.destroy(inst)
+	}
+}
+
+// Close refuses new calls and destroys every idle instance; instances in
+// use are destroyed as their calls end.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	var all []*instance
+	for _, list := range e.warm {
+		all = append(all, list...)
+	}
+	e.warm = map[string][]*instance{}
+	e.mu.Unlock()
+	for _, inst := range all {
+		e.destroy(inst)
+	}
+}
+
+// Idle returns how many warm instances are waiting.
+func (e *Engine) Idle() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, list := range e.warm {
+		n += len(list)
+	}
+	return n
+}

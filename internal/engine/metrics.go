@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// metrics are the engine's Prometheus series.
+type metrics struct {
+	invocations *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	coldStarts  *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
+	m := &metrics{
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voltrun_invocations_total",
+			Help: "Invocations finished, by runtime and status.",
+		}, []string{"runtime", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "voltrun_invocation_duration_seconds",
+			Help:    "Handler run time as measured by the host, by runtime.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900},
+		}, []string{"runtime"}),
+		coldStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voltrun_cold_starts_total",
+			Help: "Invocations that started a new instance, by runtime.",
+		}, []string{"runtime"}),
+	}
+	reg.MustRegister(m.invocations, m.duration, m.coldStarts, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "voltrun_warm_instances",
+		Help: "Idle warm instances waiting for a call of their function.",
+	}, func() float64 { return float64(e.Idle()) }))
+	return m
+}
+
+func (m *metrics) observe(runtime core.Runtime, e *core.Execution) {
+	r := string(runtime)
+	m.invocations.WithLabelValues(r, string(e.Status)).Inc()
+	m.duration.WithLabelValues(r).Observe(float64(e.DurationMS) / 1000)
+	if e.ColdStart {
+		m.coldStarts.WithLabelValues(r).Inc()
+	}
+}

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// Recorder batches execution records into the store so that no call waits
+// on a database round trip. Records not yet written are readable through
+// Pending, so a client can read its execution right after the call.
+type Recorder struct {
+	store    core.ExecutionStore
+	log      *zap.Logger
+	maxBatch int
+	interval time.Duration
+
+	mu      sync.Mutex
+	pending map[string]core.Execution // by id, not yet written
+	order   []string                  // ids in arrival order
+	wake    chan struct{}
+	done    chan struct{}
+	stopped bool
+}
+
+// NewRecorder returns a recorder writing at most maxBatch records per
+// statement, at least every interval while records wait.
+func NewRecorder(store core.ExecutionStore, log *zap.Logger, maxBatch int, interval time.Duration) *Recorder {
+	return &Recorder{
+		store: store, log: log, maxBatch: maxBatch, interval: interval,
+		pending: map[string]core.Execution{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+}
+
+// ErrRecorderClosed is returned by Add after Close; the record was not kept.
+var ErrRecorderClosed = errors.New("engine: recorder closed")
+
+// Add queues a record; a later Add with the same id replaces it.
+func (r *Recorder) Add(e core.Execution) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return ErrRecorderClosed
+	}
+	if _, ok := r.pending[e.ID]; !ok {
+		r.order = append(r.order, e.ID)
+	}
+	r.pending[e.ID] = e
+	if len(r.order) >= r.maxBatch {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Pending returns a record queued but not yet written.
+func (r *Recorder) Pending(id string) (core.Execution, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.pending[id]
+	return e, ok
+}
+
+// Run writes batches until ctx ends, then writes what is left (with a
+// context detached from ctx, bounded by a timeout) and returns. Records
+// added afterwards are refused.
+func (r *Recorder) Run(ctx context.Context) {
+	defer close(r.done)
+	tick := time.NewTicker(r.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.mu.Lock()
+			r.stopped = true
+			r.mu.Unlock()
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			for r.flush(final) {
+			}
+			return
+		case <-tick.C:
+		case <-r.wake:
+		}
+		for r.flush(ctx) {
+		}
+	}
+}
+
+// Done is closed when Run has returned, after its final flush.
+func (r *Recorder) Done() <-chan struct{} { return r.done }
+
+// flush writes one batch and reports whether more records wait. On a
+// store error the batch stays pending for the next tick.
+func (r *Recorder) flush(ctx context.Context) bool {
+	r.mu.Lock()
+	n := min(len(r.order), r.maxBatch)
+	if n == 0 {
+		r.mu.Unlock()
+		return false
+	}
+	ids := r.order[:n]
+	batch := make([]core.Execution, n)
+	for i, id := range ids {
+		batch[i] = r.pending[id]
+	}
+	r.mu.Unlock()
+
+	if err := r.store.SaveExecutions(ctx, batch); err != nil {
+		r.log.Error("write execution records; will retry", zap.Int("records", n), zap.Error(err))
+		return false
+	}
+	r.mu.Lock()
+	for i, id := range ids {
+		// A record replaced while it was being written stays pending.
+		if cur, ok := r.pending[id]; ok && cur.Status == batch[i].Status && cur.FinishedAt.Equal(batch[i].FinishedAt) {
+			delete(r.pending, id)
+		} else if ok {
+			r.order = append(r.order, id)
+		}
+	}
+	r.order = r.order[n:]
+	more := len(r.order) > 0
+	r.mu.Unlock()
+	return more
+}
