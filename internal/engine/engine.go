@@ -41,6 +41,7 @@ type Engine struct {
 	warm     map[string][]*instance // idle instances by code key, most recent last
 	inflight map[string]int         // running calls by function id
 	closed   bool
+	teardown sync.WaitGroup // background destroys of stale instances
 }
 
 // New returns an engine; call Run to reap idle instances and Close to stop.

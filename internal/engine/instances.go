@@ -61,11 +61,11 @@ func (e *Engine) takeWarm(key, fnID string) *instance {
 	e.mu.Unlock()
 	if len(stale) > 0 {
 		// Off the call path: tearing a sandbox down takes milliseconds.
-		go func() {
+		e.teardown.Go(func() {
 			for _, s := range stale {
 				e.destroy(s)
 			}
-		}()
+		})
 	}
 	return inst
 }
@@ -132,8 +132,8 @@ func (e *Engine) reap(cutoff time.Time) {
 	}
 }
 
-// Close refuses new calls and destroys every idle instance; instances in
-// use are destroyed as their calls end.
+// Close refuses new calls, destroys every idle instance and waits for
+// teardowns in progress; instances in use are destroyed as their calls end.
 func (e *Engine) Close() {
 	e.mu.Lock()
 	e.closed = true
@@ -146,6 +146,7 @@ func (e *Engine) Close() {
 	for _, inst := range all {
 		e.destroy(inst)
 	}
+	e.teardown.Wait()
 }
 
 // Idle returns how many warm instances are waiting.

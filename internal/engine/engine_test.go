@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/voltrun/voltrun/internal/bundle"
+	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
+)
+
+func TestMain(m *testing.M) {
+	if linuxns.Reexec() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// realEngine returns an engine on the linuxns driver, recording into a real
+// SQLite store, and a function whose handler returns its env's TAG.
+func realEngine(t *testing.T, ttl time.Duration) (*Engine, *core.Function) {
+	t.Helper()
+	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
+	if err := d.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)
+		}
+		t.Skipf("the linuxns sandbox cannot run here: %v", err)
+	}
+	st, fn := fixture(t)
+	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(`exports.handler = async () => process.env.TAG;`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Code, fn.CodeSHA256, fn.Env = b.Archive, b.SHA256, map[string]string{"TAG": "one"}
+	rec := NewRecorder(st, zap.NewNop(), 64, 10*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	e := New(Options{Driver: d, Recorder: rec, Log: zap.NewNop(), IdleTTL: ttl})
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	go rec.Run(ctx)
+	t.Cleanup(func() { e.Close(); cancel(); <-done; <-rec.Done() })
+	return e, fn
+}
+
+func call(t *testing.T, e *Engine, fn *core.Function) *Outcome {
+	t.Helper()
+	out, err := e.Invoke(t.Context(), Call{Function: fn, Version: "$LATEST", Event: []byte(`{}`), Trigger: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Execution.Status != core.ExecSucceeded {
+		t.Fatalf("call failed: %+v", out.Execution)
+	}
+	return out
+}
+
+// TestScaleToZero: an idle instance is destroyed after the TTL and the next
+// call starts a new one.
+func TestScaleToZero(t *testing.T) {
+	e, fn := realEngine(t, 300*time.Millisecond)
+	if !call(t, e, fn).Execution.ColdStart || call(t, e, fn).Execution.ColdStart {
+		t.Fatal("want cold then warm")
+	}
+	if e.Idle() != 1 {
+		t.Fatalf("%d idle instances, want 1", e.Idle())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("idle instance never reaped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !call(t, e, fn).Execution.ColdStart {
+		t.Fatal("call after scale to zero was warm")
+	}
+}
+
+// TestEditRetiresWarm: after the function changes, the next call runs the
+// new configuration in a new instance and the stale one is destroyed.
+func TestEditRetiresWarm(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	if got := string(call(t, e, fn).Result); got != `"one"` {
+		t.Fatalf("result %s", got)
+	}
+	edited := *fn
+	edited.Env = map[string]string{"TAG": "two"}
+	out := call(t, e, &edited)
+	if got := string(out.Result); got != `"two"` || !out.Execution.ColdStart {
+		t.Fatalf("edited function ran %s (cold %v)", got, out.Execution.ColdStart)
+	}
+	e.teardown.Wait()
+	if e.Idle() != 1 {
+		t.Fatalf("%d idle instances: the stale one was kept", e.Idle())
+	}
+}
