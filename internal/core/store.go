@@ -65,6 +65,7 @@ type Store interface {
 	KeyStore
 	FunctionStore
 	ExecutionStore
+	VersionStore
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error

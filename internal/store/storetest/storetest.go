@@ -49,6 +49,9 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ExecutionOrphans", testExecutionOrphans},
 		{"ExecutionCascade", testExecutionCascade},
 		{"ExecutionDeleteRace", testExecutionDeleteRace},
+		{"Versions", testVersions},
+		{"Aliases", testAliases},
+		{"ConcurrentVersions", testConcurrentVersions},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
