@@ -88,7 +88,7 @@ func (s *Server) httpTrigger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.deps.Invoker.Invoke(ctx, engine.Call{Function: f, Version: draftVersion, Event: event, Trigger: "http"})
+	out, err := s.deps.Invoker.Invoke(ctx, engine.Call{Function: f, Version: core.LatestVersion, Event: event, Trigger: "http"})
 	if err != nil {
 		return invokeError(err)
 	}

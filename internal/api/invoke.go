@@ -12,9 +12,6 @@ import (
 	"github.com/voltrun/voltrun/internal/engine"
 )
 
-// draftVersion names the mutable draft.
-const draftVersion = "$LATEST"
-
 // invokeResponse is the synchronous invocation answer of API.md.
 type invokeResponse struct {
 	ExecutionID string              `json:"execution_id"`
@@ -33,10 +30,6 @@ func (s *Server) invoke(c *fiber.Ctx) error {
 	if strings.EqualFold(c.Get("X-Invocation-Type"), "async") {
 		return core.Errorf(core.CodeInvalid, "asynchronous invocation is not available on this server yet; call without X-Invocation-Type")
 	}
-	version, err := qualifier(c)
-	if err != nil {
-		return err
-	}
 	event := c.Body()
 	if len(strings.TrimSpace(string(event))) == 0 {
 		event = []byte("{}")
@@ -44,6 +37,10 @@ func (s *Server) invoke(c *fiber.Ctx) error {
 		return core.Errorf(core.CodeInvalid, "the event (request body) must be valid JSON")
 	}
 	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	f, version, err := s.resolve(c, f, c.Query("qualifier"))
 	if err != nil {
 		return err
 	}
@@ -66,15 +63,6 @@ func responseOf(out *engine.Outcome) invokeResponse {
 		ExecutionID: e.ID, Status: e.Status, Reason: e.Reason, Result: res, Error: e.Error, Logs: e.Logs,
 		Duration: e.DurationMS, Billed: e.BilledMS, ColdStart: e.ColdStart, Version: e.Version,
 	}
-}
-
-// qualifier reads ?qualifier=; only the draft exists until versions do.
-func qualifier(c *fiber.Ctx) (string, error) {
-	q := c.Query("qualifier")
-	if q == "" || q == draftVersion {
-		return draftVersion, nil
-	}
-	return "", core.Errorf(core.CodeNotFound, "version or alias %q not found", q)
 }
 
 // invokeError maps engine failures; core errors pass through.

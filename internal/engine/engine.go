@@ -100,7 +100,7 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (*Outcome, error) {
 	logs := newLogBuffer(core.MaxRecordedLogs, c.Live)
 
 	key := codeKey(fn, c.Version)
-	inst := e.takeWarm(key, fn.ID)
+	inst := e.takeWarm(key, groupOf(fn, c.Version))
 	exec.ColdStart = inst == nil
 	if inst == nil {
 		var loadErr *sandbox.LoadError
@@ -212,7 +212,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 	if err != nil {
 		return nil, fmt.Errorf("engine: start sandbox: %w", err)
 	}
-	inst := &instance{sb: sb, fnID: fn.ID}
+	inst := &instance{sb: sb, group: groupOf(fn, version)}
 	if err := bundle.Extract(fn.Code, sb.CodeDir()); err != nil {
 		e.destroy(inst)
 		return nil, fmt.Errorf("engine: write code: %w", err)

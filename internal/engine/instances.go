@@ -14,12 +14,17 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
-// instance is a sandbox loaded with one function's code.
+// instance is a sandbox loaded with one function version's code.
 type instance struct {
 	sb       sandbox.Instance
-	fnID     string
+	group    string // function id and version: see groupOf
 	lastUsed time.Time
 }
+
+// groupOf names what an instance serves, whatever its configuration. A
+// draft edit leaves idle instances of the same group stale; other versions
+// of the function are other groups, so a canary split keeps both warm.
+func groupOf(fn *core.Function, version string) string { return fn.ID + "\x00" + version }
 
 // codeKey identifies what an instance was loaded with: the same key means
 // the instance can serve the call. Any change of code or configuration
@@ -38,13 +43,13 @@ func codeKey(fn *core.Function, version string) string {
 }
 
 // takeWarm returns an idle instance for key, or nil. Idle instances of the
-// same function under another key are stale (the function changed) and
-// are destroyed.
-func (e *Engine) takeWarm(key, fnID string) *instance {
+// same group under another key are stale (the draft changed) and are
+// destroyed.
+func (e *Engine) takeWarm(key, group string) *instance {
 	e.mu.Lock()
 	var stale []*instance
 	for k, list := range e.warm {
-		if k != key && len(list) > 0 && list[0].fnID == fnID {
+		if k != key && len(list) > 0 && list[0].group == group {
 			stale = append(stale, list...)
 			delete(e.warm, k)
 		}
