@@ -117,3 +117,19 @@ func TestServerBasics(t *testing.T) {
 		t.Fatalf("openapi: %.200s", r.Body)
 	}
 }
+
+// TestCORS: the configured dashboard origin may call the API from a
+// browser; other origins get no CORS grant.
+func TestCORS(t *testing.T) {
+	s := startServer(t, "", "", map[string]string{"VOLTRUN_CORS_ORIGINS": "http://localhost:3000"})
+	r := s.do("OPTIONS", "/api/functions", nil, "Origin", "http://localhost:3000",
+		"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
+	if r.Status != 204 || r.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" ||
+		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Fatalf("preflight from the dashboard origin: %d %v", r.Status, r.Header)
+	}
+	r = s.do("GET", "/health", nil, "Origin", "http://evil.example")
+	if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Fatalf("another origin was granted CORS: %q", got)
+	}
+}

@@ -89,8 +89,13 @@ func (r *Recorder) Run(ctx context.Context) {
 		case <-tick.C:
 		case <-r.wake:
 		}
-		for r.flush(ctx) {
+		// A write in progress finishes even if ctx ends meanwhile: an
+		// aborted transaction would only be written again by the final
+		// flush.
+		write, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		for r.flush(write) {
 		}
+		cancel()
 	}
 }
 
