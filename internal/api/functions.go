@@ -83,6 +83,7 @@ func (s *Server) updateFunction(c *fiber.Ctx) error {
 	if err := s.store.UpdateFunction(ctx, f); err != nil {
 		return err
 	}
+	s.cache.Forget(f.ID)
 	return s.writeFunction(c, fiber.StatusOK, f)
 }
 
@@ -96,6 +97,7 @@ func (s *Server) deleteFunction(c *fiber.Ctx) error {
 	if err := s.store.DeleteFunction(ctx, uid, f.ID); err != nil {
 		return err
 	}
+	s.cache.Forget(f.ID)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

@@ -74,9 +74,9 @@ func (s *Server) httpTrigger(c *fiber.Ctx) error {
 			return core.Errorf(core.CodeForbidden, "this API key lacks the functions:invoke scope")
 		}
 		ctx = auth.WithPrincipal(ctx, p)
-		f, err = s.store.Function(ctx, p.UserID, name)
+		f, err = s.cache.Function(ctx, p.UserID, name)
 	} else {
-		f, err = s.store.PublicFunction(ctx, name)
+		f, err = s.cache.PublicFunction(ctx, name)
 		if core.IsNotFound(err) {
 			err = core.Errorf(core.CodeNotFound, "function %q not found (private functions need the owner's API key)", name)
 		}

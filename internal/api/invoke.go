@@ -36,7 +36,7 @@ func (s *Server) invoke(c *fiber.Ctx) error {
 	} else if !json.Valid(event) {
 		return core.Errorf(core.CodeInvalid, "the event (request body) must be valid JSON")
 	}
-	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	f, err := s.cache.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/voltrun/voltrun/internal/auth"
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/engine"
+	"github.com/voltrun/voltrun/internal/fncache"
 )
 
 // Check is one dependency health check: nil means healthy.
@@ -55,6 +56,13 @@ type Limits struct {
 	Window        time.Duration // the sliding window
 }
 
+// The invoke paths read functions through a cache: a function edited on
+// another server is seen within functionCacheTTL; edits made here at once.
+const (
+	functionCacheTTL   = time.Second
+	functionCacheBytes = 64 << 20
+)
+
 // DefaultLimits are generous for people and tight for password guessing.
 var DefaultLimits = Limits{LoginPerIP: 30, LoginPerEmail: 10, RegisterPerIP: 20, Window: 10 * time.Minute}
 
@@ -65,6 +73,7 @@ type Server struct {
 	keyUse     *auth.KeyUse
 	log        *zap.Logger
 	deps       Deps
+	cache      *fncache.Cache
 	loginIP    *auth.Limiter
 	loginEmail *auth.Limiter
 	registerIP *auth.Limiter
@@ -77,6 +86,7 @@ func New(d Deps) *fiber.App {
 	}
 	s := &Server{
 		store: d.Store, tokens: d.Tokens, keyUse: d.KeyUse, log: d.Log, deps: d,
+		cache:      fncache.New(d.Store, functionCacheTTL, functionCacheBytes),
 		loginIP:    auth.NewLimiter(d.Limits.LoginPerIP, d.Limits.Window),
 		loginEmail: auth.NewLimiter(d.Limits.LoginPerEmail, d.Limits.Window),
 		registerIP: auth.NewLimiter(d.Limits.RegisterPerIP, d.Limits.Window),

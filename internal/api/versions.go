@@ -112,6 +112,7 @@ func (s *Server) deleteVersion(c *fiber.Ctx) error {
 	if err := s.store.DeleteVersion(ctx, uid, f.ID, n); err != nil {
 		return err
 	}
+	s.cache.Forget(f.ID)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -160,6 +161,7 @@ func (s *Server) putAlias(c *fiber.Ctx) error {
 	if err := s.store.PutAlias(ctx, uid, a); err != nil {
 		return err
 	}
+	s.cache.Forget(f.ID)
 	return c.JSON(a)
 }
 
@@ -201,6 +203,7 @@ func (s *Server) deleteAlias(c *fiber.Ctx) error {
 	if err := s.store.DeleteAlias(ctx, uid, f.ID, c.Params("alias")); err != nil {
 		return err
 	}
+	s.cache.Forget(f.ID)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -217,7 +220,7 @@ func (s *Server) resolve(c *fiber.Ctx, f *core.Function, qualifier string) (*cor
 		if !core.ValidAliasName(qualifier) || strings.HasPrefix(qualifier, "$") {
 			return nil, "", core.Errorf(core.CodeNotFound, "version or alias %q not found", qualifier)
 		}
-		a, err := s.store.Alias(ctx, f.OwnerID, f.ID, qualifier)
+		a, err := s.cache.Alias(ctx, f.OwnerID, f.ID, qualifier)
 		if core.IsNotFound(err) {
 			return nil, "", core.Errorf(core.CodeNotFound, "version or alias %q not found", qualifier)
 		}
@@ -226,7 +229,7 @@ func (s *Server) resolve(c *fiber.Ctx, f *core.Function, qualifier string) (*cor
 		}
 		n = a.Pick(rand.Float64()) //nolint:gosec // traffic splitting needs no unpredictability
 	}
-	v, err := s.store.Version(ctx, f.OwnerID, f.ID, n)
+	v, err := s.cache.Version(ctx, f.OwnerID, f.ID, n)
 	if core.IsNotFound(err) {
 		return nil, "", core.Errorf(core.CodeNotFound, "version %d not found", n)
 	}
