@@ -7,17 +7,38 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS := $(CURDIR)/.tools
 export CGO_ENABLED := 0
 
-.PHONY: build run test test-short lint bench clean tools
+WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
+	web/package.json web/next.config.ts web/postcss.config.mjs web/tsconfig.json
 
-build: ## build bin/voltrun (static)
+.PHONY: build web run test test-go test-web test-e2e test-short lint bench clean
+
+build: web ## build bin/voltrun (static, with the dashboard embedded)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/voltrun ./cmd/voltrun
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund
+
+web/out/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	npm --prefix web run build
+
+web: web/out/index.html ## the dashboard's static export (Node >= 20.9 and npm)
 
 run: build ## build and start the server on :8080 with embedded defaults
 	./bin/voltrun server
 
-test: ## vet and run every test with the race detector (needs root for the sandbox suites)
+test: test-go test-web test-e2e ## every test: Go (race detector, needs root for the sandboxes), dashboard unit and browser tests
+
+test-go: ## go vet and the Go tests with the race detector
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+test-web: web/node_modules/.package-lock.json ## dashboard type check, format check and unit tests
+	npm --prefix web run typecheck
+	npm --prefix web run lint
+	npm --prefix web test
+
+test-e2e: build ## the dashboard in a real browser (Chromium) against the real binary
+	VOLTRUN_BIN=$(CURDIR)/bin/voltrun npm --prefix web run test:e2e
 
 test-short: ## the quick tests only
 	$(GO) test -short -count=1 ./...
@@ -34,4 +55,5 @@ bench: ## benchmarks with same-run baselines; figures go to docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./cmd/... ./internal/...
 
 clean:
-	rm -rf bin $(TOOLS)
+	rm -rf bin $(TOOLS) web/.next web/node_modules
+	find web/out -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,7 @@
+import { AccountPage } from "./account-page";
+
+export const metadata = { title: "Account" };
+
+export default function Page() {
+  return <AccountPage />;
+}

@@ -1,0 +1,7 @@
+import { FunctionsList } from "./functions-list";
+
+export const metadata = { title: "Functions" };
+
+export default function Page() {
+  return <FunctionsList />;
+}

@@ -1,0 +1,7 @@
+import { KeysPage } from "./keys-page";
+
+export const metadata = { title: "API keys" };
+
+export default function Page() {
+  return <KeysPage />;
+}

@@ -1,0 +1,148 @@
+"use client";
+
+import { Play } from "lucide-react";
+import { useEffect, useState } from "react";
+import { CodeEditor } from "@/components/editor/code-editor";
+import { StartBadge, StatusBadge } from "@/components/function/status-badge";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { ErrorState } from "@/components/ui/feedback";
+import { Segmented } from "@/components/ui/tabs";
+import { ApiError, type FunctionDetail, type InvokeResult, stackText } from "@/lib/api";
+import { useAuth } from "@/lib/auth";
+import { duration } from "@/lib/format";
+import { loadEvent, saveEvent } from "@/lib/templates";
+
+/** Runs the draft with a JSON test event and shows what came back. */
+export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeInvoke: () => Promise<boolean> }) {
+  const { api } = useAuth();
+  const [event, setEvent] = useState<string | null>(null);
+  const [eventError, setEventError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<InvokeResult | null>(null);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const [view, setView] = useState<"result" | "logs">("result");
+
+  useEffect(() => setEvent(loadEvent(fn.id, fn.name)), [fn.id, fn.name]);
+
+  async function invoke() {
+    if (event === null) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(event);
+    } catch (e) {
+      setEventError(`The event is not valid JSON: ${(e as Error).message}`);
+      return;
+    }
+    setEventError("");
+    saveEvent(fn.id, event);
+    // Unsaved code is saved first: the server runs the stored draft.
+    if (!(await beforeInvoke())) return;
+    setBusy(true);
+    setFailure(null);
+    try {
+      const r = await api.invoke(fn.id, parsed);
+      setResult(r);
+      setView(r.status === "succeeded" || !r.logs ? "result" : "logs");
+    } catch (e) {
+      setResult(null);
+      setFailure(e instanceof ApiError ? e : new ApiError(0, "internal", (e as Error).message));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card className="flex flex-col overflow-hidden">
+      <div className="flex items-center justify-between gap-3 border-b border-border px-4 py-2.5">
+        <h2 className="text-sm font-semibold">Test</h2>
+        <Button size="sm" onClick={invoke} loading={busy} disabled={event === null}>
+          {!busy && <Play className="fill-current" />} Invoke
+        </Button>
+      </div>
+      <div className="border-b border-border">
+        <p className="px-4 pt-3 text-xs font-medium text-subtle">Event (JSON)</p>
+        {event !== null && (
+          <CodeEditor
+            path={`event/${fn.id}.json`}
+            value={event}
+            onChange={setEvent}
+            language="json"
+            height={180}
+            compact
+            ariaLabel="Test event JSON"
+          />
+        )}
+        {eventError && <p className="px-4 pb-3 text-[13px] text-red-600 dark:text-red-400">{eventError}</p>}
+      </div>
+      <div className="min-h-48 flex-1 p-4" aria-live="polite" aria-busy={busy}>
+        {failure && <InvokeFailure err={failure} />}
+        {!failure && !result && (
+          <p className="py-10 text-center text-sm text-subtle">
+            Invoke the function to see its result, logs and timing here.
+          </p>
+        )}
+        {!failure && result && (
+          <div className="space-y-3" data-testid="invoke-result">
+            <div className="flex flex-wrap items-center gap-2">
+              <StatusBadge status={result.status} />
+              {result.reason && <span className="font-mono text-xs text-subtle">{result.reason}</span>}
+              <StartBadge cold={result.cold_start} />
+              <span className="ml-auto text-xs text-subtle tabular-nums">
+                {duration(result.duration_ms)} · billed {duration(result.billed_ms)} · {result.version}
+              </span>
+            </div>
+            <Segmented
+              label="Output"
+              size="sm"
+              value={view}
+              onChange={setView}
+              options={[
+                { value: "result", label: result.error ? "Error" : "Result" },
+                { value: "logs", label: `Logs${result.logs ? "" : " (empty)"}` },
+              ]}
+            />
+            {view === "result" ? <ResultView r={result} /> : <Pre>{result.logs || "No output."}</Pre>}
+            <p className="font-mono text-[11px] text-subtle">execution {result.execution_id}</p>
+          </div>
+        )}
+      </div>
+    </Card>
+  );
+}
+
+function ResultView({ r }: { r: InvokeResult }) {
+  if (r.error) {
+    return (
+      <div className="rounded-lg border border-red-500/30 bg-red-500/5 p-3">
+        <p className="font-mono text-[13px] font-semibold text-red-700 dark:text-red-400">
+          {r.error.type}: {r.error.message}
+        </p>
+        {stackText(r.error) && (
+          <pre className="mt-2 overflow-x-auto font-mono text-xs leading-relaxed text-muted">{stackText(r.error)}</pre>
+        )}
+      </div>
+    );
+  }
+  return <Pre>{JSON.stringify(r.result, null, 2) ?? "undefined"}</Pre>;
+}
+
+export function Pre({ children }: { children: React.ReactNode }) {
+  return (
+    <pre className="max-h-80 overflow-auto rounded-lg border border-border bg-surface-2/60 p-3 font-mono text-xs leading-relaxed whitespace-pre-wrap break-words">
+      {children}
+    </pre>
+  );
+}
+
+function InvokeFailure({ err }: { err: ApiError }) {
+  const missing = err.isMissingRoute && /route/i.test(err.message);
+  return (
+    <ErrorState
+      title={missing ? "This server cannot invoke functions yet" : "The invocation did not run"}
+      message={`${err.status ? `${err.status} ` : ""}${err.code}: ${err.message}${
+        missing ? " — the invoke endpoint is not part of this server build." : ""
+      }`}
+    />
+  );
+}

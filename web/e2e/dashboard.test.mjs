@@ -1,0 +1,316 @@
+// The dashboard in a real browser against the real server binary:
+// Debian's Chromium driven by playwright-core (no downloaded browser).
+//
+//   VOLTRUN_BIN=../bin/voltrun npm run test:e2e
+//
+// The binary must embed the dashboard (npm run build before go build).
+// Screenshots of every page land in web/test-results/.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startServer } from "./server.mjs";
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = process.env.VOLTRUN_BIN ? path.resolve(process.env.VOLTRUN_BIN) : path.resolve(webDir, "../bin/voltrun");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.join(webDir, "test-results");
+
+// Endpoints another engineer is building: until they exist the server answers
+// 404, which the browser logs as a failed resource; the UI must show it.
+const PENDING_ENDPOINTS = /\/api\/functions\/[^/]+\/(invoke|executions)|\/api\/executions\//;
+
+const user = { name: "Ada Lovelace", email: `ada-${Date.now()}@example.com`, password: "correct horse battery" };
+let server, context, page, profileDir;
+const offsite = [];
+const consoleErrors = [];
+
+before(async () => {
+  server = await startServer(BIN);
+  const home = await (await fetch(server.url + "/")).text();
+  assert.ok(
+    !home.includes("dashboard was not built"),
+    `${BIN} has no dashboard: run "npm --prefix web run build" before "go build"`,
+  );
+  mkdirSync(SHOTS, { recursive: true });
+  profileDir = mkdtempSync(path.join(tmpdir(), "voltrun-chromium-"));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1440, height: 900 },
+    colorScheme: "light",
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
+  context.on("request", (r) => {
+    const u = new URL(r.url());
+    if (["data:", "blob:"].includes(u.protocol)) return;
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) offsite.push(r.url());
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(20_000);
+  page.on("pageerror", (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    if (/Failed to load resource/.test(m.text()) && PENDING_ENDPOINTS.test(m.location().url ?? "")) return;
+    consoleErrors.push(`${m.text()} (${m.location().url ?? ""})`);
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await server?.stop();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), animations: "disabled" });
+const toast = (text) => page.getByRole("status").filter({ hasText: text }).first().waitFor();
+/** The API as the signed-in browser user, to check what the UI claims. */
+const apiGet = (p) =>
+  page.evaluate(async (p) => {
+    const { token } = JSON.parse(localStorage.getItem("voltrun.session"));
+    const res = await fetch(p, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: res.status, body: await res.json() };
+  }, p);
+
+test("the dashboard, end to end", async (t) => {
+  await t.test("serves the export with caching and compression", async () => {
+    const html = await fetch(server.url + "/login/");
+    assert.equal(html.status, 200);
+    assert.equal(html.headers.get("cache-control"), "no-cache");
+    const script = (await html.text()).match(/\/_next\/static\/[^"]+\.js/)?.[0];
+    assert.ok(script, "login page links a script");
+    const asset = await fetch(server.url + script, { headers: { "Accept-Encoding": "gzip" } });
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get("cache-control"), /immutable/);
+    const missing = await fetch(server.url + "/no-such-page/");
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /This page does not exist/);
+    const api = await fetch(server.url + "/api/no-such-route");
+    assert.equal((await api.json()).error.code, "not_found");
+  });
+
+  await t.test("register lands on the empty functions list", async () => {
+    await page.goto(server.url + "/");
+    await page.waitForURL("**/login/");
+    await shot("01-login");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL("**/register/");
+    await page.getByLabel("Name").fill(user.name);
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill(user.password);
+    await shot("02-register");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL("**/functions/");
+    await page.getByText("Create your first function").waitFor();
+    await shot("03-functions-empty");
+  });
+
+  await t.test("create from the Node hello template", async () => {
+    await page.getByRole("link", { name: "Create function" }).first().click();
+    await page.waitForURL("**/functions/new/");
+    await page.getByRole("radio", { name: /Hello world/ }).click();
+    await page.getByRole("radio", { name: "Node.js" }).click();
+    await page.getByLabel("Name").fill("hello-e2e");
+    await page.locator(".monaco-editor .view-lines").filter({ hasText: "exports.handler" }).waitFor();
+    await shot("04-create");
+    await page.getByRole("button", { name: "Create function" }).click();
+    await page.waitForURL(/\/functions\/view\/\?id=hello-e2e$/);
+    await toast("Function created");
+  });
+
+  await t.test("the editor shows the code; Ctrl+S saves an edit that survives a reload", async () => {
+    const code = page.locator(".monaco-editor").filter({ hasText: "exports.handler" }).first();
+    await code.waitFor();
+    // Monaco renders spaces as U+00A0.
+    const shown = (await code.locator(".view-lines").innerText()).replace(/\u00a0/g, " ");
+    assert.match(shown, /Hello, \$\{name\}!/);
+    await code.locator(".view-lines").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("// edited in the browser test");
+    await page.getByText("Unsaved changes").first().waitFor();
+    await page.keyboard.press("Control+s");
+    await toast("Draft saved");
+    await page.getByText(/Saved (just now|\d+ seconds? ago)/).waitFor();
+    const saved = await apiGet("/api/functions/hello-e2e");
+    assert.match(saved.body.files["index.js"], /\/\/ edited in the browser test/);
+
+    await page.reload();
+    await page
+      .locator(".monaco-editor .view-lines")
+      .filter({ hasText: "edited in the browser test" })
+      .first()
+      .waitFor();
+    await shot("05-function-code");
+  });
+
+  await t.test("unsaved edits ask before leaving", async () => {
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(" // draft");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Functions" }).click();
+    const dialog = page.getByRole("dialog", { name: "Discard unsaved changes?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert.match(page.url(), /\/functions\/view\//);
+    await page.keyboard.press("Control+s");
+    await page.getByText("Unsaved changes").first().waitFor({ state: "hidden" });
+  });
+
+  await t.test("invoke shows a result, or the server's error cleanly", async () => {
+    await page.getByRole("button", { name: "Invoke" }).click();
+    const result = page.getByTestId("invoke-result");
+    await result
+      .or(page.getByRole("alert").filter({ hasText: /invoke|invocation/i }))
+      .first()
+      .waitFor();
+    // Where this host can run functions the hello template answers.
+    if (await result.isVisible()) await result.getByText("Hello, VoltRun!").waitFor();
+    await shot("06-function-invoke");
+  });
+
+  await t.test("executions tab loads or explains it is unavailable", async () => {
+    await page.getByRole("tab", { name: "Executions" }).click();
+    await page
+      .getByText(/No executions yet|Execution history is not available yet/)
+      .or(page.getByRole("list", { name: "Executions" }))
+      .first()
+      .waitFor();
+    await shot("07-function-executions");
+    const rows = page.getByRole("list", { name: "Executions" }).getByRole("button");
+    if (await rows.count()) {
+      await rows.first().click();
+      const drawer = page.getByRole("dialog", { name: "Execution" });
+      await drawer.getByText("Logs").waitFor();
+      await shot("07b-execution-detail");
+      await drawer.getByRole("button", { name: "Close" }).click();
+    }
+  });
+
+  await t.test("settings: memory and a masked environment variable", async () => {
+    await page.getByRole("tab", { name: "Settings" }).click();
+    await page.getByLabel("Memory").selectOption("256");
+    await page.getByRole("button", { name: "Add variable" }).click();
+    await page.getByLabel("Name of variable 1").fill("GREETING");
+    const value = page.getByLabel("Value of GREETING", { exact: true });
+    await value.fill("s3cret-value");
+    assert.equal(await value.getAttribute("data-masked"), "true");
+    assert.equal(await value.evaluate((el) => getComputedStyle(el).webkitTextSecurity), "disc");
+    await shot("08-function-settings");
+    await page.getByRole("button", { name: "Reveal value of GREETING" }).click();
+    assert.equal(await value.getAttribute("data-masked"), "false");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await toast("Settings saved");
+    const fn = (await apiGet("/api/functions/hello-e2e")).body;
+    assert.equal(fn.memory_mb, 256);
+    assert.deepEqual(fn.env, { GREETING: "s3cret-value" });
+    await page.getByText("256 MB").first().waitFor();
+  });
+
+  await t.test("the functions list finds the function", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Functions" }).click();
+    await page.waitForURL("**/functions/");
+    const row = page.getByRole("list", { name: "Functions" }).getByRole("link", { name: /hello-e2e/ });
+    await row.waitFor();
+    await page.getByLabel("Search functions").fill("nothing-like-this");
+    await page.getByText("No function matches").waitFor();
+    await page.getByLabel("Search functions").fill("hello");
+    await row.waitFor();
+    await shot("09-functions-list");
+  });
+
+  await t.test("API keys: create with a scope, copy the secret once, revoke", async () => {
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.waitForURL("**/keys/");
+    await page.getByText("No API keys yet").waitFor();
+    await page.getByRole("button", { name: "Create key" }).first().click();
+    const form = page.getByRole("dialog", { name: "Create an API key" });
+    await form.getByLabel("Name").fill("e2e-reader");
+    await form.getByRole("checkbox", { name: /functions:invoke/ }).uncheck();
+    await form.getByRole("checkbox", { name: /functions:read/ }).check();
+    await shot("10-keys-create");
+    await form.getByRole("button", { name: "Create key" }).click();
+
+    const shown = page.getByRole("dialog", { name: "Your new API key" });
+    const secret = await shown.getByTestId("api-key-secret").inputValue();
+    assert.match(secret, /^vr_/);
+    await shown.getByRole("button", { name: "Copy API key" }).click();
+    await toast("Key copied");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await shot("11-keys-secret");
+    await shown.getByRole("button", { name: "Done" }).click();
+
+    const list = page.getByRole("list", { name: "API keys" });
+    await list.getByText("e2e-reader").waitFor();
+    await list.getByText("functions:read").waitFor();
+    assert.equal((await fetch(server.url + "/api/functions", { headers: { "X-API-Key": secret } })).status, 200);
+    await shot("12-keys-list");
+
+    await page.getByRole("button", { name: "Revoke e2e-reader" }).click();
+    await page
+      .getByRole("dialog", { name: /Revoke/ })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    await toast("Key revoked");
+    await page.getByText("No API keys yet").waitFor();
+    assert.equal((await fetch(server.url + "/api/functions", { headers: { "X-API-Key": secret } })).status, 401);
+  });
+
+  await t.test("account page, dark mode and a phone-sized view", async () => {
+    await page.getByRole("link", { name: "Account" }).first().click();
+    await page.waitForURL("**/account/");
+    await page.getByText(user.email).first().waitFor();
+    await shot("13-account");
+    await page.getByRole("radio", { name: "Dark" }).first().click();
+    await page.goto(server.url + "/functions/view/?id=hello-e2e");
+    await page.locator(".monaco-editor .view-lines").filter({ hasText: "exports.handler" }).waitFor();
+    await page.locator(".monaco-editor .view-lines").filter({ hasText: "VoltRun" }).waitFor();
+    await shot("14-function-dark");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(server.url + "/functions/");
+    await page.getByRole("list", { name: "Functions" }).waitFor();
+    await shot("15-functions-phone-dark");
+    await page.getByRole("button", { name: "Open menu" }).click();
+    await shot("16-menu-phone-dark");
+    await page.goto(server.url + "/functions/view/?id=hello-e2e");
+    await page.locator(".monaco-editor .view-lines").filter({ hasText: "exports.handler" }).waitFor();
+    await shot("16b-function-phone-dark");
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.getByRole("radio", { name: "Light" }).first().click();
+  });
+
+  await t.test("sign out, then sign in again", async () => {
+    await page.goto(server.url + "/functions/");
+    await page.getByRole("button", { name: "Sign out" }).first().click();
+    await page.waitForURL("**/login/");
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill("wrong password!");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "Could not sign in" }).waitFor();
+    await shot("17-login-error");
+    await page.getByLabel("Password").fill(user.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/functions/");
+    await page.getByRole("list", { name: "Functions" }).getByText("hello-e2e").waitFor();
+  });
+
+  await t.test("no request left this machine and the console stayed clean", () => {
+    assert.deepEqual(offsite, [], "requests to other hosts");
+    // The wrong password above is an expected 401.
+    const unexpected = consoleErrors.filter((e) => !/status of 401.*\/api\/auth\/login/.test(e));
+    assert.deepEqual(unexpected, [], "console errors");
+  });
+});
