@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,9 +25,13 @@ var benchHandlers = map[string]string{
 
 // benchFunction starts a server with a no-op function of runtime and
 // returns a call to it, plus the server and token to change it.
-func benchFunction(b *testing.B, runtime string) (*testServer, []string, func() error) {
+func benchFunction(b *testing.B, runtime string, env ...string) (*testServer, []string, func() error) {
 	b.Helper()
-	s := startServer(b, "", "", map[string]string{"VOLTRUN_LOG_LEVEL": "error"})
+	cfg := map[string]string{"VOLTRUN_LOG_LEVEL": "error"}
+	for i := 0; i+1 < len(env); i += 2 {
+		cfg[env[i]] = env[i+1]
+	}
+	s := startServer(b, "", "", cfg)
 	auth := bearer(s.register("bench@example.com"))
 	s.deploy(auth, map[string]any{"name": "noop", "runtime": runtime, "code": benchHandlers[runtime], "max_concurrency": 64})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -126,38 +131,63 @@ var bareStart = map[string][]string{
 
 // BenchmarkColdInvoke: each call needs a new instance (the function's
 // configuration changes between calls), measured at the client, with a
-// bare interpreter start measured between calls as the baseline.
+// bare interpreter start measured between calls as the baseline. prewarmed
+// waits for a pre-warmed sandbox before each call; boot has pre-warming
+// off, so every call boots a sandbox.
 func BenchmarkColdInvoke(b *testing.B) {
 	for _, rt := range []string{"nodejs", "python"} {
-		b.Run(rt, func(b *testing.B) {
-			s, auth, call := benchFunction(b, rt)
-			argv := bareStart[rt]
-			cold := make([]time.Duration, 0, b.N)
-			bare := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := range b.N {
+		for _, mode := range []string{"prewarmed", "boot"} {
+			b.Run(rt+"/"+mode, func(b *testing.B) {
+				pool := "1024"
+				if mode == "boot" {
+					pool = "0"
+				}
+				s, auth, call := benchFunction(b, rt, "VOLTRUN_POOL_MEMORY_MB", pool)
+				argv := bareStart[rt]
+				cold := make([]time.Duration, 0, b.N)
+				bare := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					b.StopTimer()
+					expect(b, s.do("PATCH", "/api/functions/noop", map[string]any{"env": map[string]string{"N": fmt.Sprint(i)}}, auth...), 200, "")
+					cmd := exec.Command(argv[0], argv[1:]...)
+					cmd.Env = []string{"PATH=/usr/bin:/bin"}
+					start := time.Now()
+					if err := cmd.Run(); err != nil {
+						b.Fatal(err)
+					}
+					bare = append(bare, time.Since(start))
+					if mode == "prewarmed" {
+						waitPrewarmed(b, s, rt)
+					}
+					b.StartTimer()
+					start = time.Now()
+					if err := call(); err != nil {
+						b.Fatal(err)
+					}
+					cold = append(cold, time.Since(start))
+				}
 				b.StopTimer()
-				expect(b, s.do("PATCH", "/api/functions/noop", map[string]any{"env": map[string]string{"N": fmt.Sprint(i)}}, auth...), 200, "")
-				cmd := exec.Command(argv[0], argv[1:]...)
-				cmd.Env = []string{"PATH=/usr/bin:/bin"}
-				start := time.Now()
-				if err := cmd.Run(); err != nil {
-					b.Fatal(err)
-				}
-				bare = append(bare, time.Since(start))
-				b.StartTimer()
-				start = time.Now()
-				if err := call(); err != nil {
-					b.Fatal(err)
-				}
-				cold = append(cold, time.Since(start))
-			}
-			b.StopTimer()
-			reportLatency(b, cold)
-			b.ReportMetric(median(bare).Seconds()*1e6, "bare-p50-µs")
-			b.ReportMetric(float64(median(cold))/float64(median(bare)), "cold/bare")
-		})
+				reportLatency(b, cold)
+				b.ReportMetric(median(bare).Seconds()*1e6, "bare-p50-µs")
+				b.ReportMetric(float64(median(cold))/float64(median(bare)), "cold/bare")
+			})
+		}
 	}
+}
+
+// waitPrewarmed waits until the server holds a pre-warmed sandbox of rt.
+func waitPrewarmed(b *testing.B, s *testServer, rt string) {
+	want := fmt.Sprintf(`voltrun_prewarmed_instances{runtime=%q} `, rt)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		body := string(s.do("GET", "/metrics", nil).Body)
+		if i := strings.Index(body, want); i >= 0 && !strings.HasPrefix(body[i+len(want):], "0\n") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Fatalf("no pre-warmed %s sandbox within 10s", rt)
 }
 
 func median(d []time.Duration) time.Duration {

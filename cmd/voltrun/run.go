@@ -56,7 +56,7 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 
 	keyUse := auth.NewKeyUse(st)
 	recorder := engine.NewRecorder(st, log.Named("recorder"), 256, 100*time.Millisecond)
-	eng := engine.New(engine.Options{Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg})
+	eng := engine.New(engine.Options{Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg, PoolMemoryMB: cfg.PoolMemoryMB})
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() {

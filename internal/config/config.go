@@ -30,6 +30,9 @@ type Config struct {
 	// auto (the best one this host can run).
 	Sandbox string        // VOLTRUN_SANDBOX
 	WarmTTL time.Duration // VOLTRUN_WARM_TTL, idle time before a warm instance is destroyed
+	// PoolMemoryMB bounds the memory limits of pre-warmed instances; 0
+	// turns pre-warming off.
+	PoolMemoryMB int // VOLTRUN_POOL_MEMORY_MB
 }
 
 // Env looks up an environment variable; tests pass a map-backed one.
@@ -54,6 +57,7 @@ var Vars = []Var{
 	{"VOLTRUN_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (only behind a proxy that sets it)"},
 	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
 	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
+	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
 }
 
 // Load builds a Config from explicit values (flag values the user set, keyed
@@ -142,6 +146,10 @@ func (c *Config) parse(vals map[string]string) error {
 	case "auto", "linuxns", "gvisor", "firecracker":
 	default:
 		return fmt.Errorf("VOLTRUN_SANDBOX %q must be linuxns, gvisor, firecracker or auto", c.Sandbox)
+	}
+	c.PoolMemoryMB, err = strconv.Atoi(vals["VOLTRUN_POOL_MEMORY_MB"])
+	if err != nil || c.PoolMemoryMB < 0 || c.PoolMemoryMB > 1<<20 {
+		return fmt.Errorf("VOLTRUN_POOL_MEMORY_MB %q must be a whole number of MiB, 0 to turn pre-warming off", vals["VOLTRUN_POOL_MEMORY_MB"])
 	}
 	c.WarmTTL, err = time.ParseDuration(vals["VOLTRUN_WARM_TTL"])
 	if err != nil || c.WarmTTL < time.Second || c.WarmTTL > 24*time.Hour {

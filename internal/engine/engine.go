@@ -29,6 +29,9 @@ type Options struct {
 	TmpSizeMB int
 	// Registerer receives the engine's metrics; nil keeps them private.
 	Registerer prometheus.Registerer
+	// PoolMemoryMB is the memory (counted in limits) pre-warmed instances
+	// may hold; 0 disables pre-warming.
+	PoolMemoryMB int
 }
 
 // Engine runs invocations. It is safe for concurrent use.
@@ -36,6 +39,7 @@ type Engine struct {
 	opts    Options
 	log     *zap.Logger
 	metrics *metrics
+	pool    *prewarm // nil when disabled or the driver cannot pre-warm
 
 	mu       sync.Mutex
 	warm     map[string][]*instance // idle instances by code key, most recent last
@@ -47,6 +51,11 @@ type Engine struct {
 // New returns an engine; call Run to reap idle instances and Close to stop.
 func New(opts Options) *Engine {
 	e := &Engine{opts: opts, log: opts.Log, warm: map[string][]*instance{}, inflight: map[string]int{}}
+	if opts.PoolMemoryMB > 0 && opts.Driver.Capabilities().LiveCodeDir {
+		seeds := []class{{core.RuntimeNode, core.DefaultMemoryMB}, {core.RuntimePython, core.DefaultMemoryMB}}
+		e.pool = newPrewarm(opts.Driver, sandbox.Spec{MaxProcs: opts.MaxProcs, TmpSizeMB: opts.TmpSizeMB},
+			opts.PoolMemoryMB, seeds, opts.Log.Named("prewarm"))
+	}
 	reg := opts.Registerer
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -104,7 +113,9 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (*Outcome, error) {
 	exec.ColdStart = inst == nil
 	if inst == nil {
 		var loadErr *sandbox.LoadError
-		inst, err = e.start(ctx, fn, c.Version)
+		var how string
+		inst, how, err = e.start(ctx, fn, c.Version)
+		e.metrics.coldStart(fn.Runtime, how)
 		switch {
 		case errors.As(err, &loadErr):
 			exec.Status, exec.Reason = core.ExecFailed, string(loadErr.Reason)
@@ -199,9 +210,27 @@ func (e *Engine) release(fnID string) {
 	e.mu.Unlock()
 }
 
-// start creates an instance, writes the function's code into it and loads
-// the handler.
-func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, error) {
+// Ways a cold start got its sandbox, for metrics.
+const (
+	startPrewarmed = "prewarmed"
+	startBoot      = "boot"
+)
+
+// start gets an instance for the function, a pre-warmed one when there is
+// one, else a new one, writes the code into it and loads the handler. A
+// pre-warmed instance that fails for the platform's reasons (it died while
+// waiting) is replaced by a new one once.
+func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, string, error) {
+	if e.pool != nil {
+		if sb := e.pool.take(class{fn.Runtime, fn.MemoryMB}, fn.OwnerID); sb != nil {
+			inst, err := e.load(ctx, sb, fn, version)
+			var loadErr *sandbox.LoadError
+			if err == nil || errors.As(err, &loadErr) {
+				return inst, startPrewarmed, err
+			}
+			e.log.Warn("pre-warmed sandbox failed; booting a new one", zap.Error(err))
+		}
+	}
 	sb, err := e.opts.Driver.Create(ctx, sandbox.Spec{
 		Runtime:   string(fn.Runtime),
 		MemoryMB:  fn.MemoryMB,
@@ -210,14 +239,21 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 		Labels:    map[string]string{"function": fn.ID, "version": version},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("engine: start sandbox: %w", err)
+		return nil, startBoot, fmt.Errorf("engine: start sandbox: %w", err)
 	}
+	inst, err := e.load(ctx, sb, fn, version)
+	return inst, startBoot, err
+}
+
+// load writes the function's code into a fresh instance and loads its
+// handler; on failure the instance is destroyed.
+func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version string) (*instance, error) {
 	inst := &instance{sb: sb, group: groupOf(fn, version)}
 	if err := bundle.Extract(fn.Code, sb.CodeDir()); err != nil {
 		e.destroy(inst)
 		return nil, fmt.Errorf("engine: write code: %w", err)
 	}
-	err = sb.Load(ctx, sandbox.LoadRequest{
+	err := sb.Load(ctx, sandbox.LoadRequest{
 		Handler: fn.Handler, Env: fn.Env, FunctionName: fn.Name, FunctionVersion: version, MemoryMB: fn.MemoryMB,
 	})
 	if err != nil {

@@ -24,6 +24,12 @@ func TestMain(m *testing.M) {
 // SQLite store, and a function whose handler returns its env's TAG.
 func realEngine(t *testing.T, ttl time.Duration) (*Engine, *core.Function) {
 	t.Helper()
+	return realEngineWith(t, ttl, 0)
+}
+
+// realEngineWith is realEngine with a pre-warm pool of poolMB.
+func realEngineWith(t *testing.T, ttl time.Duration, poolMB int) (*Engine, *core.Function) {
+	t.Helper()
 	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -39,7 +45,7 @@ func realEngine(t *testing.T, ttl time.Duration) (*Engine, *core.Function) {
 	fn.Code, fn.CodeSHA256, fn.Env = b.Archive, b.SHA256, map[string]string{"TAG": "one"}
 	rec := NewRecorder(st, zap.NewNop(), 64, 10*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	e := New(Options{Driver: d, Recorder: rec, Log: zap.NewNop(), IdleTTL: ttl})
+	e := New(Options{Driver: d, Recorder: rec, Log: zap.NewNop(), IdleTTL: ttl, PoolMemoryMB: poolMB})
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go rec.Run(ctx)

@@ -96,8 +96,14 @@ func (e *Engine) destroy(inst *instance) {
 	}
 }
 
-// Run destroys instances idle for longer than IdleTTL until ctx ends.
+// Run keeps the pre-warmed pool filled and destroys instances idle for
+// longer than IdleTTL, until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
+	if e.pool != nil {
+		done := make(chan struct{})
+		go func() { e.pool.run(ctx); close(done) }()
+		defer func() { <-done }()
+	}
 	period := min(e.opts.IdleTTL/4, 30*time.Second)
 	period = max(period, 10*time.Millisecond)
 	tick := time.NewTicker(period)
@@ -152,6 +158,9 @@ func (e *Engine) Close() {
 		e.destroy(inst)
 	}
 	e.teardown.Wait()
+	if e.pool != nil {
+		e.pool.close()
+	}
 }
 
 // Idle returns how many warm instances are waiting.

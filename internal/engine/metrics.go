@@ -26,13 +26,22 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 		}, []string{"runtime"}),
 		coldStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_cold_starts_total",
-			Help: "Invocations that started a new instance, by runtime.",
-		}, []string{"runtime"}),
+			Help: "Invocations that needed a new instance, by runtime and how it was had: prewarmed (a waiting sandbox got the code) or boot (a sandbox was started for the call).",
+		}, []string{"runtime", "how"}),
 	}
 	reg.MustRegister(m.invocations, m.duration, m.coldStarts, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "voltrun_warm_instances",
 		Help: "Idle warm instances waiting for a call of their function.",
 	}, func() float64 { return float64(e.Idle()) }))
+	if e.pool != nil {
+		for _, rt := range []core.Runtime{core.RuntimeNode, core.RuntimePython} {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name:        "voltrun_prewarmed_instances",
+				Help:        "Pre-warmed sandboxes waiting for a function, by runtime.",
+				ConstLabels: prometheus.Labels{"runtime": string(rt)},
+			}, func() float64 { return float64(e.pool.idleCount()[rt]) }))
+		}
+	}
 	return m
 }
 
@@ -40,7 +49,8 @@ func (m *metrics) observe(runtime core.Runtime, e *core.Execution) {
 	r := string(runtime)
 	m.invocations.WithLabelValues(r, string(e.Status)).Inc()
 	m.duration.WithLabelValues(r).Observe(float64(e.DurationMS) / 1000)
-	if e.ColdStart {
-		m.coldStarts.WithLabelValues(r).Inc()
-	}
+}
+
+func (m *metrics) coldStart(runtime core.Runtime, how string) {
+	m.coldStarts.WithLabelValues(string(runtime), how).Inc()
 }
