@@ -56,7 +56,10 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 
 	keyUse := auth.NewKeyUse(st)
 	recorder := engine.NewRecorder(st, log.Named("recorder"), 256, 100*time.Millisecond)
-	eng := engine.New(engine.Options{Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg, PoolMemoryMB: cfg.PoolMemoryMB})
+	eng := engine.New(engine.Options{
+		Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg, PoolMemoryMB: cfg.PoolMemoryMB,
+		MaxCalls: cfg.InstanceMaxCalls, MaxMemoryFraction: float64(cfg.InstanceMaxMemoryPct) / 100,
+	})
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
 	bgWG.Go(func() {

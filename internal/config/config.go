@@ -33,6 +33,10 @@ type Config struct {
 	// PoolMemoryMB bounds the memory limits of pre-warmed instances; 0
 	// turns pre-warming off.
 	PoolMemoryMB int // VOLTRUN_POOL_MEMORY_MB
+	// InstanceMaxCalls and InstanceMaxMemoryPct recycle warm instances
+	// after that many calls, or when idle above that share of their limit.
+	InstanceMaxCalls     int // VOLTRUN_INSTANCE_MAX_CALLS
+	InstanceMaxMemoryPct int // VOLTRUN_INSTANCE_MAX_MEMORY_PCT
 }
 
 // Env looks up an environment variable; tests pass a map-backed one.
@@ -58,6 +62,8 @@ var Vars = []Var{
 	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
 	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
+	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "10000", "recycle a warm instance after this many calls; 0 never"},
+	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
 }
 
 // Load builds a Config from explicit values (flag values the user set, keyed
@@ -150,6 +156,14 @@ func (c *Config) parse(vals map[string]string) error {
 	c.PoolMemoryMB, err = strconv.Atoi(vals["VOLTRUN_POOL_MEMORY_MB"])
 	if err != nil || c.PoolMemoryMB < 0 || c.PoolMemoryMB > 1<<20 {
 		return fmt.Errorf("VOLTRUN_POOL_MEMORY_MB %q must be a whole number of MiB, 0 to turn pre-warming off", vals["VOLTRUN_POOL_MEMORY_MB"])
+	}
+	c.InstanceMaxCalls, err = strconv.Atoi(vals["VOLTRUN_INSTANCE_MAX_CALLS"])
+	if err != nil || c.InstanceMaxCalls < 0 {
+		return fmt.Errorf("VOLTRUN_INSTANCE_MAX_CALLS %q must be a whole number, 0 for never", vals["VOLTRUN_INSTANCE_MAX_CALLS"])
+	}
+	c.InstanceMaxMemoryPct, err = strconv.Atoi(vals["VOLTRUN_INSTANCE_MAX_MEMORY_PCT"])
+	if err != nil || c.InstanceMaxMemoryPct < 0 || c.InstanceMaxMemoryPct > 100 {
+		return fmt.Errorf("VOLTRUN_INSTANCE_MAX_MEMORY_PCT %q must be between 0 and 100", vals["VOLTRUN_INSTANCE_MAX_MEMORY_PCT"])
 	}
 	c.WarmTTL, err = time.ParseDuration(vals["VOLTRUN_WARM_TTL"])
 	if err != nil || c.WarmTTL < time.Second || c.WarmTTL > 24*time.Hour {

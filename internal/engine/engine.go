@@ -32,6 +32,12 @@ type Options struct {
 	// PoolMemoryMB is the memory (counted in limits) pre-warmed instances
 	// may hold; 0 disables pre-warming.
 	PoolMemoryMB int
+	// MaxCalls recycles an instance after this many calls; 0 never does.
+	MaxCalls int
+	// MaxMemoryFraction recycles an idle instance using more than this
+	// share of its memory limit (a function leaking module state); 0
+	// never does.
+	MaxMemoryFraction float64
 }
 
 // Engine runs invocations. It is safe for concurrent use.
@@ -248,7 +254,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 // load writes the function's code into a fresh instance and loads its
 // handler; on failure the instance is destroyed.
 func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version string) (*instance, error) {
-	inst := &instance{sb: sb, group: groupOf(fn, version)}
+	inst := &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}
 	if err := bundle.Extract(fn.Code, sb.CodeDir()); err != nil {
 		e.destroy(inst)
 		return nil, fmt.Errorf("engine: write code: %w", err)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -103,5 +104,39 @@ func TestEditRetiresWarm(t *testing.T) {
 	e.teardown.Wait()
 	if e.Idle() != 1 {
 		t.Fatalf("%d idle instances: the stale one was kept", e.Idle())
+	}
+}
+
+// TestRecycle: an instance is replaced after MaxCalls calls, and an idle one
+// that grew past its memory threshold is destroyed by the reaper.
+func TestRecycle(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.opts.MaxCalls = 3
+	var colds []bool
+	for range 4 {
+		colds = append(colds, call(t, e, fn).Execution.ColdStart)
+	}
+	if fmt.Sprint(colds) != "[true false false true]" {
+		t.Fatalf("cold starts %v: want a new instance after 3 calls", colds)
+	}
+
+	e.opts.MaxCalls = 0
+	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(
+		`const keep = []; exports.handler = async () => { keep.push(Buffer.alloc(48 << 20, 1)); return keep.length; };`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaky := *fn
+	leaky.Code, leaky.CodeSHA256 = b.Archive, b.SHA256
+	call(t, e, &leaky)
+	e.opts.MaxMemoryFraction = 0.9
+	e.recycleGrown()
+	if e.Idle() != 1 {
+		t.Fatalf("%d idle: a 48 MiB function under a 128 MiB limit is not over 90%%", e.Idle())
+	}
+	e.opts.MaxMemoryFraction = 0.3
+	e.recycleGrown()
+	if e.Idle() != 0 {
+		t.Fatal("an instance past its memory threshold was kept")
 	}
 }

@@ -18,6 +18,8 @@ import (
 type instance struct {
 	sb       sandbox.Instance
 	group    string // function id and version: see groupOf
+	memoryMB int
+	calls    int
 	lastUsed time.Time
 }
 
@@ -75,11 +77,13 @@ func (e *Engine) takeWarm(key, group string) *instance {
 	return inst
 }
 
-// putWarm returns an instance to the idle set.
+// putWarm returns an instance to the idle set, or destroys it when it has
+// served its MaxCalls.
 func (e *Engine) putWarm(key string, inst *instance) {
 	inst.lastUsed = time.Now()
+	inst.calls++
 	e.mu.Lock()
-	if e.closed {
+	if e.closed || (e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls) {
 		e.mu.Unlock()
 		e.destroy(inst)
 		return
@@ -114,6 +118,7 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 			e.reap(time.Now().Add(-e.opts.IdleTTL))
+			e.recycleGrown()
 		}
 	}
 }
@@ -139,6 +144,40 @@ func (e *Engine) reap(cutoff time.Time) {
 	}
 	e.mu.Unlock()
 	for _, inst := range old {
+		e.destroy(inst)
+	}
+}
+
+// recycleGrown destroys idle instances whose memory use passed
+// MaxMemoryFraction of their limit. It runs in the reaper, off the call
+// path: reading the counters costs syscalls.
+func (e *Engine) recycleGrown() {
+	if e.opts.MaxMemoryFraction <= 0 {
+		return
+	}
+	var grown []*instance
+	e.mu.Lock()
+	for k, list := range e.warm {
+		keep := list[:0]
+		for _, inst := range list {
+			if mr, ok := inst.sb.(sandbox.MemoryReporter); ok {
+				used, err := mr.MemoryBytes()
+				if err == nil && float64(used) > e.opts.MaxMemoryFraction*float64(inst.memoryMB<<20) {
+					grown = append(grown, inst)
+					continue
+				}
+			}
+			keep = append(keep, inst)
+		}
+		if len(keep) == 0 {
+			delete(e.warm, k)
+		} else {
+			e.warm[k] = keep
+		}
+	}
+	e.mu.Unlock()
+	for _, inst := range grown {
+		e.log.Info("recycling an instance that grew past its memory threshold", zap.String("instance", inst.sb.ID()))
 		e.destroy(inst)
 	}
 }

@@ -105,3 +105,11 @@ type Instance interface {
 	// the next Destroy call.
 	Destroy(ctx context.Context) error
 }
+
+// MemoryReporter is implemented by instances that can tell their memory use,
+// so an owner can recycle one that has grown (a leak in the function's
+// module state). Safe to call at any time; it reads counters, it does not
+// stop the instance.
+type MemoryReporter interface {
+	MemoryBytes() (uint64, error)
+}

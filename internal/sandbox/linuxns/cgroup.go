@@ -46,6 +46,8 @@ type cgroup interface {
 	OOMKills() uint64
 	// PidsRefusals counts forks refused by pids.max.
 	PidsRefusals() uint64
+	// MemoryBytes is the group's memory use now (page cache included).
+	MemoryBytes() (uint64, error)
 	// Procs lists the pids in the group (host pid namespace).
 	Procs() []int
 	// Kill kills every process in the group where the kernel offers an
@@ -88,6 +90,19 @@ func readKey(path, key string) uint64 {
 		}
 	}
 	return 0
+}
+
+// readUint reads a file holding one number.
+func readUint(path string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("linuxns: read %s: %w", path, err)
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("linuxns: parse %s: %w", path, err)
+	}
+	return n, nil
 }
 
 func readProcs(dir string) []int {

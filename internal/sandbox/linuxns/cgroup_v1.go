@@ -106,6 +106,10 @@ func (g *groupV1) PidsRefusals() uint64 {
 	return readKey(filepath.Join(g.dirs["pids"], "pids.events"), "max")
 }
 
+func (g *groupV1) MemoryBytes() (uint64, error) {
+	return readUint(filepath.Join(g.dirs["memory"], "memory.usage_in_bytes"))
+}
+
 func (g *groupV1) Procs() []int { return readProcs(g.dirs["pids"]) }
 
 func (g *groupV1) Kill() {}

@@ -106,6 +106,10 @@ func (g *groupV2) PidsRefusals() uint64 {
 	return readKey(filepath.Join(g.dir, "pids.events"), "max")
 }
 
+func (g *groupV2) MemoryBytes() (uint64, error) {
+	return readUint(filepath.Join(g.dir, "memory.current"))
+}
+
 func (g *groupV2) Procs() []int { return readProcs(g.dir) }
 
 // Kill uses cgroup.kill (Linux 5.14+), which kills atomically without

@@ -25,6 +25,8 @@ var errDestroyed = errors.New("instance destroyed")
 // to be reaped before classifying the death.
 const exitWait = 2 * time.Second
 
+var _ sandbox.MemoryReporter = (*instance)(nil)
+
 type instance struct {
 	d          *Driver
 	id         string
@@ -226,3 +228,6 @@ func (i *instance) Procs() []int {
 	}
 	return i.cg.Procs()
 }
+
+// MemoryBytes reports the instance's memory use from its cgroup.
+func (i *instance) MemoryBytes() (uint64, error) { return i.cg.MemoryBytes() }
