@@ -1,0 +1,63 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkVersusRaw compares a warm VoltRun call with the same echo served
+// by the language's own HTTP server, in interleaved rounds of one run: the
+// latency overhead at p50 (one connection, sequential) and throughput
+// (16 connections) as a share of the raw server's. Run with -benchtime 1x.
+func BenchmarkVersusRaw(b *testing.B) {
+	const (
+		rounds   = 3
+		requests = 2000
+		conns    = 16
+		window   = 3 * time.Second
+	)
+	for _, rt := range []string{"nodejs", "python"} {
+		b.Run(rt, func(b *testing.B) {
+			raw := startRaw(b, rt)
+			s := startServer(b, "", "", map[string]string{"VOLTRUN_LOG_LEVEL": "error"})
+			auth := bearer(s.register("raw@example.com"))
+			code := map[string]string{"nodejs": `exports.handler = async (event) => event;`, "python": "def handler(event, context):\n    return event\n"}[rt]
+			s.deploy(auth, map[string]any{"name": "echo", "runtime": rt, "code": code, "public": true, "max_concurrency": 64})
+			vr := endpoint{url: s.URL + "/fn/echo"}
+			var rawP50, vrP50, rawRPS, vrRPS []float64
+			for range b.N {
+				for range rounds {
+					for _, side := range []struct {
+						tg  endpoint
+						p50 *[]float64
+						rps *[]float64
+					}{{raw, &rawP50, &rawRPS}, {vr, &vrP50, &vrRPS}} {
+						lat, err := side.tg.latency(requests)
+						if err != nil {
+							b.Fatal(err)
+						}
+						*side.p50 = append(*side.p50, float64(pctl(lat, 0.5).Microseconds()))
+						rps, err := side.tg.throughput(conns, window)
+						if err != nil {
+							b.Fatal(err)
+						}
+						*side.rps = append(*side.rps, rps)
+					}
+				}
+			}
+			b.ReportMetric(medianF(rawP50), "raw-p50-µs")
+			b.ReportMetric(medianF(vrP50), "voltrun-p50-µs")
+			b.ReportMetric(medianF(vrP50)-medianF(rawP50), "overhead-µs")
+			b.ReportMetric(medianF(rawRPS), "raw-req/s")
+			b.ReportMetric(medianF(vrRPS), "voltrun-req/s")
+			b.ReportMetric(100*medianF(vrRPS)/medianF(rawRPS), "%-of-raw")
+		})
+	}
+}
+
+func medianF(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A small load generator for the comparison benchmarks: the same client
+// drives the raw baseline servers and VoltRun, so the ratios are fair.
+
+// endpoint is one HTTP URL under test.
+type endpoint struct {
+	url     string
+	headers map[string]string
+}
+
+func (tg endpoint) client(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}}
+}
+
+func (tg endpoint) post(c *http.Client, body []byte) error {
+	req, err := http.NewRequest("POST", tg.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range tg.headers {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("%s: status %d", tg.url, res.StatusCode)
+	}
+	return nil
+}
+
+// latency sends n sequential requests on one keep-alive connection and
+// returns their durations, sorted.
+func (tg endpoint) latency(n int) ([]time.Duration, error) {
+	c := tg.client(1)
+	body := []byte(`{"x":1}`)
+	out := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if err := tg.post(c, body); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(start))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// throughput runs conns clients for d and returns requests per second.
+func (tg endpoint) throughput(conns int, d time.Duration) (float64, error) {
+	c := tg.client(conns)
+	body := []byte(`{"x":1}`)
+	var done atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if err := tg.post(c, body); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(done.Load()) / time.Since(start).Seconds(), nil
+}
+
+func pctl(sorted []time.Duration, p float64) time.Duration {
+	return sorted[int(float64(len(sorted)-1)*p)]
+}
+
+// rawServers are the baselines: the same echo written directly against
+// each language's HTTP server. The Python one is tuned for keep-alive
+// (no Nagle, buffered writes); untuned it stalls at ~300 req/s.
+var rawServers = map[string][]string{
+	"nodejs": {"/usr/bin/node", "-e", `
+const http = require("http");
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => { const b = Buffer.concat(chunks); res.writeHead(200, {"content-type": "application/json", "content-length": b.length}); res.end(b); });
+}).listen(+process.argv[1], "127.0.0.1");`},
+	"python": {"/usr/bin/python3", "-c", `
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 65536
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()`},
+}
+
+// startRaw runs a baseline server on a free port until the test ends.
+func startRaw(tb testing.TB, runtime string) endpoint {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	argv := append(slices.Clone(rawServers[runtime]), strconv.Itoa(port))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	tg := endpoint{url: fmt.Sprintf("http://127.0.0.1:%d/", port)}
+	for range 200 {
+		if _, err := tg.latency(1); err == nil {
+			return tg
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatalf("raw %s server did not answer", runtime)
+	return endpoint{}
+}
