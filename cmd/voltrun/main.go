@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
@@ -20,7 +21,7 @@ var version = "dev"
 func main() {
 	// A sandbox's init stage is this binary re-executed: it must take over
 	// before anything else runs.
-	if linuxns.Reexec() {
+	if linuxns.Reexec() || gvisor.Reexec() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -4,13 +4,14 @@ import (
 	"os"
 	"testing"
 
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 // TestMain lets this test binary serve as the sandbox init, as main does:
 // the servers these tests start run functions in real sandboxes.
 func TestMain(m *testing.M) {
-	if linuxns.Reexec() {
+	if linuxns.Reexec() || gvisor.Reexec() {
 		return
 	}
 	os.Exit(m.Run())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -53,6 +54,13 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 	}
 	log.Info("sandbox driver", zap.String("driver", driver.Name()), zap.String("why", why),
 		zap.Any("capabilities", driver.Capabilities()))
+	if c, ok := driver.(io.Closer); ok {
+		defer func() { // runs after every instance is destroyed (stopBackground)
+			if err := c.Close(); err != nil {
+				log.Warn("close sandbox driver", zap.Error(err))
+			}
+		}()
+	}
 
 	keyUse := auth.NewKeyUse(st)
 	recorder := engine.NewRecorder(st, log.Named("recorder"), 256, 100*time.Millisecond)

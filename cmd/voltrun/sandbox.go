@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
@@ -20,7 +21,7 @@ func pickDriver(name, dataDir string, log *zap.Logger) (sandbox.Driver, string, 
 			return linuxns.New(linuxns.Options{Logger: log.Named("linuxns"), StateDir: filepath.Join(dataDir, "sandboxes")}), nil
 		},
 		"gvisor": func() (sandbox.Driver, error) {
-			return nil, errors.New("the gvisor driver is not part of this build yet")
+			return gvisor.New(gvisor.Options{Logger: log.Named("gvisor"), StateDir: filepath.Join(dataDir, "gvisor")}), nil
 		},
 		"firecracker": func() (sandbox.Driver, error) {
 			return nil, errors.New("the firecracker driver is not part of this build yet")

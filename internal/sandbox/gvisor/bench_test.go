@@ -1,0 +1,199 @@
+//go:build linux
+
+package gvisor
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// Benchmarks print in one run, with their bare-interpreter baselines:
+//
+//	go test -run '^$' -bench . -benchtime 20x ./internal/sandbox/gvisor
+//
+// ready-p50-ms is Create until the instance can Load (a boot, or a restore
+// from the runtime's snapshot); load and first-invoke are what a user's
+// cold start pays on top. The restore benchmarks build the snapshot before
+// the timer starts.
+
+var benchFuncs = map[string]map[string]string{
+	sandbox.RuntimeNode:   {"index.js": "exports.handler = async (event) => event;"},
+	sandbox.RuntimePython: {"main.py": "def handler(event, context):\n    return event\n"},
+}
+
+var benchHandlers = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
+
+func benchCode(b *testing.B, rt string) string {
+	dir := b.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for name, body := range benchFuncs[rt] {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func benchStart(b *testing.B, rt string, restore bool) {
+	opts := Options{NoSnapshots: true}
+	if restore {
+		opts = Options{SnapshotRuntimes: []string{rt}}
+	}
+	d := newTestDriver(b, opts)
+	spec := sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)}
+	ctx := context.Background()
+	if restore {
+		if _, err := d.image(ctx, spec.WithDefaults()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var ready, loads, firsts []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		inst, err := d.Create(ctx, spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready = append(ready, time.Since(start))
+		b.StopTimer()
+		if got := inst.(*instance).restored; got != restore {
+			b.Fatalf("restored = %v, want %v", got, restore)
+		}
+		t := time.Now()
+		if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
+			b.Fatal(err)
+		}
+		loads = append(loads, time.Since(t))
+		t = time.Now()
+		res, err := inst.Invoke(ctx, sandbox.Request{ID: "x", Event: []byte(`{"x":1}`)}, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			b.Fatalf("%+v %v", res, err)
+		}
+		firsts = append(firsts, time.Since(t))
+		if err := inst.Destroy(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(ms(p(ready, 50)), "ready-p50-ms")
+	b.ReportMetric(ms(p(loads, 50)), "load-p50-ms")
+	b.ReportMetric(ms(p(firsts, 50)), "first-invoke-p50-ms")
+}
+
+// benchInterleaved alternates a boot and a restore every iteration, so the
+// ratio survives a machine whose load changes during the run.
+func benchInterleaved(b *testing.B, rt string) {
+	d := newTestDriver(b, Options{SnapshotRuntimes: []string{rt}})
+	spec := sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)}.WithDefaults()
+	ctx := context.Background()
+	img, err := d.image(ctx, spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var boots, restores []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for _, from := range []string{"", img} {
+			start := time.Now()
+			inst, err := d.start(ctx, spec, from)
+			if err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(start)
+			if from == "" {
+				boots = append(boots, took)
+			} else {
+				restores = append(restores, took)
+			}
+			b.StopTimer()
+			if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
+				b.Fatal(err)
+			}
+			if err := inst.Destroy(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	}
+	boot, restore := p(boots, 50), p(restores, 50)
+	b.ReportMetric(ms(boot), "boot-p50-ms")
+	b.ReportMetric(ms(restore), "restore-p50-ms")
+	b.ReportMetric(float64(restore)/float64(boot), "restore/boot")
+}
+
+func benchWarm(b *testing.B, rt string) {
+	d := newTestDriver(b, Options{NoSnapshots: true})
+	ctx := context.Background()
+	inst, err := d.Create(ctx, sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inst.Destroy(ctx)
+	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
+		b.Fatal(err)
+	}
+	req := sandbox.Request{ID: "x", Event: []byte(`{"x":1}`), Deadline: time.Now().Add(time.Hour)}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		res, err := inst.Invoke(ctx, req, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			b.Fatalf("%+v %v", res, err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.ReportMetric(float64(p(lat, 50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(p(lat, 99).Microseconds()), "p99-µs")
+}
+
+func benchBare(b *testing.B, path string, args ...string) {
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(err)
+	}
+	var lat []time.Duration
+	for range b.N {
+		t := time.Now()
+		cmd := exec.Command(path, args...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"} // no NODE_EXTRA_CA_CERTS & co.
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.ReportMetric(ms(p(lat, 50)), "p50-ms")
+}
+
+func BenchmarkColdBootNode(b *testing.B)      { benchStart(b, sandbox.RuntimeNode, false) }
+func BenchmarkColdBootPython(b *testing.B)    { benchStart(b, sandbox.RuntimePython, false) }
+func BenchmarkRestoreNode(b *testing.B)       { benchStart(b, sandbox.RuntimeNode, true) }
+func BenchmarkRestorePython(b *testing.B)     { benchStart(b, sandbox.RuntimePython, true) }
+func BenchmarkBootVsRestoreNode(b *testing.B) { benchInterleaved(b, sandbox.RuntimeNode) }
+func BenchmarkBootVsRestorePython(b *testing.B) {
+	benchInterleaved(b, sandbox.RuntimePython)
+}
+func BenchmarkWarmInvokeNode(b *testing.B)   { benchWarm(b, sandbox.RuntimeNode) }
+func BenchmarkWarmInvokePython(b *testing.B) { benchWarm(b, sandbox.RuntimePython) }
+func BenchmarkBareNodeStart(b *testing.B)    { benchBare(b, "/usr/bin/node", "-e", "0") }
+func BenchmarkBarePythonStart(b *testing.B)  { benchBare(b, "/usr/bin/python3", "-c", "0") }
+
+// p returns the q-th percentile of d (sorting it).
+func p(d []time.Duration, q int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[min(len(d)-1, len(d)*q/100)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

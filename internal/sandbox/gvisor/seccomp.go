@@ -1,0 +1,70 @@
+//go:build linux
+
+package gvisor
+
+import (
+	"fmt"
+
+	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/sys/unix"
+)
+
+// deniedSyscalls return EPERM inside the sandbox. gVisor's sentry already
+// implements (or refuses) every syscall itself, so this filter is not what
+// keeps the host kernel safe; it gives functions the same interface as under
+// linuxns (mount, namespaces, keyrings, BPF, ptrace... are refused with
+// EPERM, not merely ENOSYS or a gVisor emulation such as unprivileged user
+// namespaces) and it is a second line behind the sentry. The list mirrors
+// linuxns's.
+var deniedSyscalls = []string{
+	// filesystems and mounts
+	"mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
+	"move_mount", "open_tree", "mount_setattr", "open_by_handle_at", "name_to_handle_at",
+	"swapon", "swapoff", "quotactl", "acct", "uselib", "nfsservctl", "lookup_dcookie",
+	// namespaces (clone with namespace flags is filtered below)
+	"unshare", "setns",
+	// debugging other processes and their memory
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+	// kernel attack surface
+	"bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+	"io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init",
+	// the machine itself
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
+	"syslog", "iopl", "ioperm", "vhangup", "_sysctl",
+}
+
+// namespaceCloneFlags are refused in clone(2)'s flags argument.
+const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWTIME
+
+// installSeccomp loads the filter with no_new_privs on every thread of the
+// init; the runtime and everything it starts inherit it.
+func installSeccomp() error {
+	filter := seccomp.Filter{
+		NoNewPrivs: true,
+		Flag:       seccomp.FilterFlagTSync,
+		Policy: seccomp.Policy{
+			DefaultAction: seccomp.ActionAllow,
+			Syscalls: []seccomp.SyscallGroup{
+				{Action: seccomp.ActionErrno, Names: deniedSyscalls},
+				{
+					Action: seccomp.ActionErrno,
+					NamesWithCondtions: []seccomp.NameWithConditions{{
+						Name: "clone",
+						Conditions: seccomp.ArgumentConditions{{
+							Argument: 0, Operation: seccomp.BitsSet, Value: namespaceCloneFlags,
+						}},
+					}},
+				},
+				// clone3 passes its flags in memory, which seccomp cannot
+				// inspect: ENOSYS makes glibc and libuv fall back to clone.
+				{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS), Names: []string{"clone3"}},
+			},
+		},
+	}
+	if err := seccomp.LoadFilter(filter); err != nil {
+		return fmt.Errorf("install seccomp filter: %w", err)
+	}
+	return nil
+}
