@@ -10,7 +10,7 @@ export CGO_ENABLED := 0
 WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
 	web/package.json web/next.config.ts web/postcss.config.mjs web/tsconfig.json
 
-.PHONY: build web run test test-go test-web test-e2e test-short lint bench clean
+.PHONY: build web run test test-go test-web test-e2e test-short lint bench release docker clean
 
 build: web ## build bin/voltrun (static, with the dashboard embedded)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/voltrun ./cmd/voltrun
@@ -53,6 +53,14 @@ lint: $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION) ## golangci-lint with .golangci
 
 bench: ## benchmarks with same-run baselines; figures go to docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./cmd/... ./internal/...
+
+release: web ## dist/: static binaries for linux/amd64 and arm64 with SHA256SUMS
+	rm -rf dist && mkdir -p dist
+	for arch in amd64 arm64; do GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/voltrun-$(VERSION)-linux-$$arch ./cmd/voltrun; done
+	cd dist && sha256sum voltrun-* > SHA256SUMS
+
+docker: ## the container image (needs a Docker engine)
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t voltrun:$(VERSION) .
 
 clean:
 	rm -rf bin $(TOOLS) web/.next web/node_modules
