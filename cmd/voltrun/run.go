@@ -92,6 +92,7 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		Info:        map[string]string{"sandbox": driver.Name()},
 		Invoker:     eng,
 		Pending:     recorder.Pending,
+		PendingOf:   recorder.PendingOf,
 		BodyLimit:   cfg.BodyLimit,
 		CORSOrigins: cfg.CORSOrigins,
 		TrustProxy:  cfg.TrustProxy,

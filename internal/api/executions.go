@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,6 +51,32 @@ func (s *Server) getExecution(c *fiber.Ctx) error {
 	return c.JSON(viewOf(e, true))
 }
 
+// withPending puts the records not yet written (the newest: ids are
+// time-ordered) in front of the first page, once each. The page may then
+// hold more than limit items: cutting stored ones would make the next
+// cursor skip them.
+func withPending(stored, pending []core.Execution, status core.ExecStatus) []core.Execution {
+	if len(pending) == 0 {
+		return stored
+	}
+	seen := map[string]bool{}
+	out := make([]core.Execution, 0, len(pending)+len(stored))
+	for _, e := range pending {
+		if status == "" || e.Status == status {
+			e.Input, e.Output, e.Logs = nil, nil, ""
+			out = append(out, e)
+			seen[e.ID] = true
+		}
+	}
+	for _, e := range stored {
+		if !seen[e.ID] {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b core.Execution) int { return strings.Compare(b.ID, a.ID) })
+	return out
+}
+
 func (s *Server) listExecutions(c *fiber.Ctx) error {
 	page, err := pageOf(c)
 	if err != nil {
@@ -67,6 +95,9 @@ func (s *Server) listExecutions(c *fiber.Ctx) error {
 	execs, next, err := s.store.ListExecutions(ctx, uid, core.ExecutionFilter{FunctionID: f.ID, Status: status}, page)
 	if err != nil {
 		return err
+	}
+	if page.Cursor == "" && s.deps.PendingOf != nil {
+		execs = withPending(execs, s.deps.PendingOf(uid, f.ID), status)
 	}
 	items := make([]executionView, len(execs))
 	for i := range execs {

@@ -41,6 +41,9 @@ type Deps struct {
 	// Pending returns an execution recorded but not yet written to the
 	// store, so a client can read it right after the call.
 	Pending func(id string) (core.Execution, bool)
+	// PendingOf returns a function's executions not yet written to the
+	// store, newest first.
+	PendingOf func(ownerID, functionID string) []core.Execution
 }
 
 // Invoker runs one invocation (internal/engine.Engine in production).

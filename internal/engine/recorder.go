@@ -68,6 +68,20 @@ func (r *Recorder) Pending(id string) (core.Execution, bool) {
 	return e, ok
 }
 
+// PendingOf returns the records of a function not yet written, newest
+// first, so a list can show calls that just finished.
+func (r *Recorder) PendingOf(ownerID, functionID string) []core.Execution {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []core.Execution
+	for i := len(r.order) - 1; i >= 0; i-- {
+		if e, ok := r.pending[r.order[i]]; ok && e.OwnerID == ownerID && e.FunctionID == functionID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Run writes batches until ctx ends, then writes what is left (with a
 // context detached from ctx, bounded by a timeout) and returns. Records
 // added afterwards are refused.
