@@ -15,10 +15,17 @@ const (
 	ScopeFunctionsInvoke Scope = "functions:invoke"
 	ScopeKeysWrite       Scope = "keys:write"
 	ScopeUsageRead       Scope = "usage:read"
+	ScopeWebhooksWrite   Scope = "webhooks:write"
+	// ScopeAdmin lets a key use the operator's endpoints; it grants
+	// nothing unless the key's user is an admin.
+	ScopeAdmin Scope = "admin"
 )
 
 // AllScopes lists every scope, in documentation order.
-var AllScopes = []Scope{ScopeFunctionsRead, ScopeFunctionsWrite, ScopeFunctionsInvoke, ScopeKeysWrite, ScopeUsageRead}
+var AllScopes = []Scope{
+	ScopeFunctionsRead, ScopeFunctionsWrite, ScopeFunctionsInvoke, ScopeKeysWrite, ScopeUsageRead,
+	ScopeWebhooksWrite, ScopeAdmin,
+}
 
 // ValidScope reports whether s is a known scope.
 func ValidScope(s Scope) bool { return slices.Contains(AllScopes, s) }

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a machine-readable error code. The API maps each code to one HTTP
@@ -32,6 +33,9 @@ type Error struct {
 	Message string
 	Fields  map[string]string
 	Err     error
+	// RetryAfter, when positive, tells the caller when trying again can
+	// succeed (a rate limit or quota); the API sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

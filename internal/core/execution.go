@@ -16,12 +16,15 @@ const (
 	ExecFailed    ExecStatus = "failed"
 	ExecTimeout   ExecStatus = "timeout"
 	ExecKilled    ExecStatus = "killed"
+	// ExecDeadLettered is an asynchronous call that failed on every
+	// attempt it was allowed: it will not be retried.
+	ExecDeadLettered ExecStatus = "dead_lettered"
 )
 
 // ValidExecStatus reports whether s is a status an execution can have.
 func ValidExecStatus(s ExecStatus) bool {
 	switch s {
-	case ExecQueued, ExecRunning, ExecSucceeded, ExecFailed, ExecTimeout, ExecKilled:
+	case ExecQueued, ExecRunning, ExecSucceeded, ExecFailed, ExecTimeout, ExecKilled, ExecDeadLettered:
 		return true
 	}
 	return false
@@ -49,7 +52,7 @@ type Execution struct {
 	OwnerID      string         `json:"-"`
 	FunctionName string         `json:"function_name"`
 	Version      string         `json:"version"`
-	Trigger      string         `json:"trigger"` // "api" or "http"
+	Trigger      string         `json:"trigger"` // "api", "http" or "async"
 	Status       ExecStatus     `json:"status"`
 	Reason       string         `json:"reason,omitempty"` // why it failed or was killed: out_of_memory, timeout, ...
 	Error        *FunctionError `json:"error"`
@@ -63,6 +66,7 @@ type Execution struct {
 	Logs            string    `json:"logs"`
 	LogsTruncated   bool      `json:"logs_truncated"`
 	ColdStart       bool      `json:"cold_start"`
+	Attempts        int       `json:"attempts"` // runs so far: 0 while an async call is queued, 1 for a sync call
 	MemoryMB        int       `json:"memory_mb"`
 	DurationMS      int64     `json:"duration_ms"`
 	BilledMS        int64     `json:"billed_ms"`
@@ -80,7 +84,8 @@ type ExecutionFilter struct {
 // by the engine's recorder, never one round trip per call.
 type ExecutionStore interface {
 	// SaveExecutions inserts or replaces records by id in one transaction;
-	// saving the same record twice leaves one row.
+	// saving the same record twice leaves one row. A record never replaces
+	// a stored one that supersedes it (see Execution.Supersedes).
 	SaveExecutions(ctx context.Context, execs []Execution) error
 	// Execution finds an owner's execution by id (CodeNotFound otherwise).
 	Execution(ctx context.Context, ownerID, id string) (*Execution, error)

@@ -64,6 +64,11 @@ type Function struct {
 	CodeSize       int64     `json:"code_size"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// AsyncMaxAttempts is how many times an asynchronous call may run
+	// before it is dead-lettered; AsyncRetryBaseMS is the delay before the
+	// first retry, doubled for each later one (see RetryDelay).
+	AsyncMaxAttempts int `json:"async_max_attempts"`
+	AsyncRetryBaseMS int `json:"async_retry_base_ms"`
 }
 
 // DefaultHandler is the handler a runtime uses when none is given.
@@ -110,6 +115,12 @@ func (f *Function) Validate() error {
 	}
 	if f.MaxConcurrency < 1 || f.MaxConcurrency > MaxMaxConcurrency {
 		fe.Add("max_concurrency", "must be between 1 and 1000")
+	}
+	if f.AsyncMaxAttempts < 1 || f.AsyncMaxAttempts > MaxAsyncMaxAttempts {
+		fe.Add("async_max_attempts", "must be between 1 and 20")
+	}
+	if f.AsyncRetryBaseMS < MinAsyncRetryBaseMS || f.AsyncRetryBaseMS > MaxAsyncRetryBaseMS {
+		fe.Add("async_retry_base_ms", "must be between 100 and 3600000")
 	}
 	if len([]rune(f.Description)) > MaxDescription {
 		fe.Add("description", "must be at most 256 characters")

@@ -66,6 +66,10 @@ type Store interface {
 	FunctionStore
 	ExecutionStore
 	VersionStore
+	UsageStore
+	AccountStore
+	WebhookStore
+	OutboxStore
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -33,6 +33,7 @@ type executionRow struct {
 	Logs            string     `gorm:"column:logs"`
 	LogsTruncated   bool       `gorm:"column:logs_truncated"`
 	ColdStart       bool       `gorm:"column:cold_start"`
+	Attempts        int        `gorm:"column:attempts"`
 	MemoryMB        int        `gorm:"column:memory_mb"`
 	DurationMS      int64      `gorm:"column:duration_ms"`
 	BilledMS        int64      `gorm:"column:billed_ms"`
@@ -48,21 +49,24 @@ func (executionRow) TableName() string { return "executions" }
 var executionListColumns = []string{
 	"id", "function_id", "owner_id", "function_name", "version", "trigger", "status", "reason", "error",
 	"input_truncated", "output_truncated", "logs_truncated", "cold_start", "memory_mb", "duration_ms",
-	"billed_ms", "started_at", "finished_at", "created_at",
+	"billed_ms", "started_at", "finished_at", "created_at", "attempts",
 }
 
 // executionUpsert replaces every column of a saved execution but its id
-// and created_at, which keep the first save's.
+// and created_at, which keep the first save's, unless the stored record is
+// a later state of the execution (core.Execution.Supersedes, in SQL).
 var executionUpsert = clause.OnConflict{
 	Columns: []clause.Column{{Name: "id"}},
 	DoUpdates: clause.AssignmentColumns([]string{
 		"function_id", "owner_id", "function_name", "version", "trigger", "status", "reason", "error",
 		"input", "input_truncated", "output", "output_truncated", "logs", "logs_truncated", "cold_start",
-		"memory_mb", "duration_ms", "billed_ms", "started_at", "finished_at",
+		"memory_mb", "duration_ms", "billed_ms", "started_at", "finished_at", "attempts",
 	}),
+	Where: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: `excluded.attempts > executions.attempts OR
+		(excluded.attempts = executions.attempts AND (excluded.status <> 'queued' OR executions.status = 'queued'))`}}},
 }
 
-// saveBatch bounds the rows of one statement: 500 rows of 22 columns stay
+// saveBatch bounds the rows of one statement: 500 rows of 23 columns stay
 // well under the bound-parameter limits (PostgreSQL 65535, SQLite 32766).
 const saveBatch = 500
 
@@ -102,6 +106,7 @@ func (r *executionRow) toCore(full bool) (core.Execution, error) {
 		OutputTruncated: r.OutputTruncated,
 		LogsTruncated:   r.LogsTruncated,
 		ColdStart:       r.ColdStart,
+		Attempts:        r.Attempts,
 		MemoryMB:        r.MemoryMB,
 		DurationMS:      r.DurationMS,
 		BilledMS:        r.BilledMS,
@@ -150,6 +155,7 @@ func executionRowOf(e *core.Execution, created time.Time) (executionRow, error) 
 		Logs:            storableText(e.Logs),
 		LogsTruncated:   e.LogsTruncated,
 		ColdStart:       e.ColdStart,
+		Attempts:        e.Attempts,
 		MemoryMB:        e.MemoryMB,
 		DurationMS:      e.DurationMS,
 		BilledMS:        e.BilledMS,
@@ -195,13 +201,18 @@ func timeOrZero(t *time.Time) time.Time {
 // for up to 500 distinct records, one statement. When a batch holds one id
 // twice, the later record wins. Times are stored in UTC at microseconds; a
 // zero StartedAt or FinishedAt stays zero. An id, function id or owner id
-// that is not a UUID refuses the whole batch with CodeInvalid.
+// that is not a UUID refuses the whole batch with CodeInvalid. A record is
+// not saved over a stored one that supersedes it (core.Execution.Supersedes):
+// a late "queued" never hides a run that has started.
 //
 // Records whose function no longer exists, or belongs to another owner than
 // the record says, are dropped rather than failing the batch: the function
 // was deleted while it ran, and its executions went with it. The functions
 // of the other records stay locked until the transaction ends, so a
 // concurrent delete waits and then cascades to the new rows.
+//
+// Finished records are metered in the same transaction (see UsageStore),
+// dropped ones included, each execution once however often it is saved.
 func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) error {
 	rows := make([]executionRow, 0, len(execs))
 	at := make(map[string]int, len(execs))
@@ -238,7 +249,8 @@ func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) erro
 				return err
 			}
 		}
-		return nil
+		// Dropped records are metered too: they ran.
+		return meter(tx, rows, t)
 	})
 	if err != nil {
 		return wrap("save executions", err)

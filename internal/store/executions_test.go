@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,10 @@ func TestSaveExecutionsStatements(t *testing.T) {
 				if err := s.SaveExecutions(t.Context(), executionsOf(t, f, tt.n)); err != nil {
 					t.Fatalf("SaveExecutions(%d): %v", tt.n, err)
 				}
-				got := inserts()[before:]
+				// Metering writes its own tables in the same transaction.
+				got := slices.DeleteFunc(inserts()[before:], func(stmt string) bool {
+					return !strings.Contains(stmt, "INSERT INTO `executions`") && !strings.Contains(stmt, `INSERT INTO "executions"`)
+				})
 				if len(got) != tt.want {
 					t.Fatalf("%d records took %d statements, want %d", tt.n, len(got), tt.want)
 				}

@@ -20,6 +20,8 @@ type functionRow struct {
 	Env            string    `gorm:"column:env"` // JSON object
 	Public         bool      `gorm:"column:public"`
 	MaxConcurrency int       `gorm:"column:max_concurrency"`
+	AsyncAttempts  int       `gorm:"column:async_max_attempts"`
+	AsyncRetryMS   int       `gorm:"column:async_retry_base_ms"`
 	Code           []byte    `gorm:"column:code"`
 	CodeSHA256     string    `gorm:"column:code_sha256"`
 	CodeSize       int64     `gorm:"column:code_size"`
@@ -33,6 +35,7 @@ func (functionRow) TableName() string { return "functions" }
 var listColumns = []string{
 	"id", "owner_id", "name", "description", "runtime", "handler", "memory_mb",
 	"timeout_ms", "env", "public", "max_concurrency", "code_sha256", "code_size", "created_at", "updated_at",
+	"async_max_attempts", "async_retry_base_ms",
 }
 
 func (r *functionRow) toCore(withCode bool) (core.Function, error) {
@@ -57,6 +60,7 @@ func (r *functionRow) toCore(withCode bool) (core.Function, error) {
 		CreatedAt:      r.CreatedAt.UTC(),
 		UpdatedAt:      r.UpdatedAt.UTC(),
 	}
+	f.AsyncMaxAttempts, f.AsyncRetryBaseMS = r.AsyncAttempts, r.AsyncRetryMS
 	if withCode {
 		// Non-nil even when empty: nil means "listed without code".
 		f.Code = r.Code
@@ -88,6 +92,15 @@ func maxConcurrency(n int) int {
 	return n
 }
 
+// orDefault is the stored form of an async retry setting: below 1 means
+// unset and is stored as def (the columns' CHECKs refuse 0).
+func orDefault(n, def int) int {
+	if n < 1 {
+		return def
+	}
+	return n
+}
+
 func encodeEnv(env map[string]string) (string, error) {
 	if env == nil {
 		return "{}", nil
@@ -102,8 +115,9 @@ func encodeEnv(env map[string]string) (string, error) {
 // CreateFunction stores f and, on success, fills its ID (when empty) and
 // timestamps. Code, CodeSHA256 and CodeSize are stored as given (the API
 // derives them from one bundle; CodeSize is its unpacked size); nil Code is
-// stored as empty; MaxConcurrency below 1 is stored, and filled in, as
-// core.DefaultMaxConcurrency. A name the owner already uses, or a public
+// stored as empty; MaxConcurrency (and the async retry settings) below 1
+// are stored, and filled in, as core.DefaultMaxConcurrency (and
+// core.DefaultAsyncMaxAttempts, core.DefaultAsyncRetryBaseMS). A name the owner already uses, or a public
 // function's name another public function has, is CodeConflict.
 func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
 	ownerID, ok := parseID(f.OwnerID)
@@ -135,6 +149,8 @@ func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
 		Env:            env,
 		Public:         f.Public,
 		MaxConcurrency: maxConcurrency(f.MaxConcurrency),
+		AsyncAttempts:  orDefault(f.AsyncMaxAttempts, core.DefaultAsyncMaxAttempts),
+		AsyncRetryMS:   orDefault(f.AsyncRetryBaseMS, core.DefaultAsyncRetryBaseMS),
 		Code:           code,
 		CodeSHA256:     f.CodeSHA256,
 		CodeSize:       f.CodeSize,
@@ -146,6 +162,7 @@ func (s *Store) CreateFunction(ctx context.Context, f *core.Function) error {
 	}
 	f.ID, f.OwnerID, f.Code, f.CreatedAt, f.UpdatedAt = id, ownerID, code, t, t
 	f.MaxConcurrency = row.MaxConcurrency
+	f.AsyncMaxAttempts, f.AsyncRetryBaseMS = row.AsyncAttempts, row.AsyncRetryMS
 	return nil
 }
 
@@ -223,8 +240,8 @@ func (s *Store) ListFunctions(ctx context.Context, ownerID string, p core.Page) 
 // UpdateFunction saves every mutable field of the function (OwnerID, ID)
 // and, when f.Code is not nil, Code, CodeSHA256 and CodeSize; with nil
 // Code the stored code and its digest are kept whatever f says. It sets
-// f.UpdatedAt. MaxConcurrency below 1 is stored, and filled in, as
-// core.DefaultMaxConcurrency. No such function for the owner is
+// f.UpdatedAt. MaxConcurrency and the async retry settings below 1 are
+// stored, and filled in, as their defaults. No such function for the owner is
 // CodeNotFound; a rename to a name the owner already uses is CodeConflict,
 // and so is making public, or renaming a public function to, a name another
 // public function has.
@@ -252,6 +269,9 @@ func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
 		"max_concurrency": concurrency,
 		"updated_at":      t,
 	}
+	attempts := orDefault(f.AsyncMaxAttempts, core.DefaultAsyncMaxAttempts)
+	retryMS := orDefault(f.AsyncRetryBaseMS, core.DefaultAsyncRetryBaseMS)
+	cols["async_max_attempts"], cols["async_retry_base_ms"] = attempts, retryMS
 	if f.Code != nil {
 		cols["code"], cols["code_sha256"], cols["code_size"] = f.Code, f.CodeSHA256, f.CodeSize
 	}
@@ -264,6 +284,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f *core.Function) error {
 		return notFound("function not found")
 	}
 	f.ID, f.OwnerID, f.MaxConcurrency, f.UpdatedAt = id, ownerID, concurrency, t
+	f.AsyncMaxAttempts, f.AsyncRetryBaseMS = attempts, retryMS
 	return nil
 }
 

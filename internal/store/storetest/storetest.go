@@ -52,6 +52,16 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Versions", testVersions},
 		{"Aliases", testAliases},
 		{"ConcurrentVersions", testConcurrentVersions},
+		{"AsyncSettings", testAsyncSettings},
+		{"ExecutionOrdering", testExecutionOrdering},
+		{"UsageTotals", testUsageTotals},
+		{"UsageMetering", testUsageMetering},
+		{"Accounts", testAccounts},
+		{"PromoteAdmins", testPromoteAdmins},
+		{"Webhooks", testWebhooks},
+		{"Outbox", testOutbox},
+		{"FailureEvents", testFailureEvents},
+		{"UsageReports", testUsageReports},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {
