@@ -14,6 +14,12 @@ func TestMain(m *testing.M) {
 	if linuxns.Reexec() || gvisor.Reexec() {
 		return
 	}
+	// A test can run this binary as a real server process (startProcess):
+	// it is then main, with the arguments it was given.
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -25,8 +25,9 @@ import (
 const shutdownGrace = 20 * time.Second
 
 // runServer wires every component from cfg, serves until ctx ends, then
-// shuts down in order: stop accepting, drain requests, destroy sandboxes,
-// flush buffered writes, close the database. ready, if set, receives the bound address.
+// shuts down in order: stop accepting, drain requests and end log streams,
+// stop the async workers, destroy sandboxes, flush buffered writes, drain
+// NATS, close the database. ready, if set, receives the bound address.
 func runServer(ctx context.Context, cfg *config.Config, ready func(addr string)) error {
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
@@ -64,9 +65,20 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 
 	keyUse := auth.NewKeyUse(st)
 	recorder := engine.NewRecorder(st, log.Named("recorder"), 256, 100*time.Millisecond)
+	q, closeQueue, err := openQueue(ctx, cfg, recorder, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closeQueue() // after the recorder's last flush, before the database closes
+	bill, err := newBilling(ctx, cfg.Billing, st, log, reg)
+	if err != nil {
+		return err
+	}
 	eng := engine.New(engine.Options{
-		Driver: driver, Recorder: recorder, Log: log.Named("engine"), IdleTTL: cfg.WarmTTL, Registerer: reg, PoolMemoryMB: cfg.PoolMemoryMB,
+		Driver: driver, Recorder: recorder, Log: log.Named("engine"), Registerer: reg, Logs: q,
+		IdleTTL: cfg.WarmTTL, PoolMemoryMB: cfg.PoolMemoryMB,
 		MaxCalls: cfg.InstanceMaxCalls, MaxMemoryFraction: float64(cfg.InstanceMaxMemoryPct) / 100,
+		Admission: bill.quotas, BillingGranularityMS: cfg.Billing.GranularityMS,
 	})
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
@@ -75,12 +87,16 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 	})
 	bgWG.Go(func() { recorder.Run(bg) })
 	bgWG.Go(func() { eng.Run(bg) })
+	bill.start(bg, &bgWG)
+	stopWorker := startWorker(bg, cfg, q, eng, st, log)
 	stopBackground := func() {
+		stopWorker(shutdownGrace)
 		eng.Close()
 		stopBg()
 		bgWG.Wait()
 	}
 
+	stopping := make(chan struct{}) // ends the log streams, which outlive the HTTP shutdown
 	app := api.New(api.Deps{
 		Store:       st,
 		Tokens:      auth.NewTokens(cfg.JWTSecret, cfg.JWTTTL),
@@ -88,11 +104,16 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		Log:         log,
 		Registry:    reg,
 		Version:     version,
-		Checks:      map[string]api.Check{"database": st.Ping},
+		Checks:      map[string]api.Check{"database": st.Ping, "queue": q.Check},
 		Info:        map[string]string{"sandbox": driver.Name()},
 		Invoker:     eng,
 		Pending:     recorder.Pending,
 		PendingOf:   recorder.PendingOf,
+		Async:       q,
+		Logs:        q,
+		Stopping:    stopping,
+		Quotas:      bill.quotas,
+		HookGuard:   bill.guard,
 		BodyLimit:   cfg.BodyLimit,
 		CORSOrigins: cfg.CORSOrigins,
 		TrustProxy:  cfg.TrustProxy,
@@ -123,8 +144,10 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		}
 		err = nil
 	}
-	// Requests have drained: now release sandboxes and flush the records
-	// and key uses they produced.
+	close(stopping)
+	// Requests have drained: now stop the async workers, release sandboxes
+	// and flush the records and key uses they produced; then (deferred)
+	// drain NATS and close the database.
 	stopBackground()
 	log.Info("stopped")
 	return err

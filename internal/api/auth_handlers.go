@@ -64,6 +64,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err := s.store.CreateUser(c.UserContext(), u); err != nil {
 		return err
 	}
+	s.promote(c.UserContext(), u)
 	return s.issue(c, fiber.StatusCreated, u)
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/voltrun/voltrun/internal/auth"
@@ -13,6 +14,9 @@ import (
 var errUnauthenticated = core.Errorf(core.CodeUnauthorized, "authentication required: send a login token or an API key")
 
 // credential returns the bearer token or API key a request carries.
+// Browsers cannot set headers on a WebSocket handshake, so an upgrade
+// request may carry it as ?token= instead (and only an upgrade request:
+// elsewhere credentials stay out of URLs).
 func credential(c *fiber.Ctx) string {
 	if k := c.Get("X-API-Key"); k != "" {
 		return strings.TrimSpace(k)
@@ -20,6 +24,9 @@ func credential(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
+	}
+	if websocket.IsWebSocketUpgrade(c) {
+		return strings.TrimSpace(c.Query("token"))
 	}
 	return ""
 }

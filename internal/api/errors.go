@@ -103,9 +103,13 @@ func errorHandler(log *zap.Logger) fiber.ErrorHandler {
 				msg = "internal error: the server could not complete the request"
 			}
 		}
+		after := de.RetryAfter
 		var re *retryError
 		if errors.As(err, &re) && re.after > 0 {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((re.after+time.Second-1)/time.Second)))
+			after = re.after
+		}
+		if after > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((after+time.Second-1)/time.Second)))
 		}
 		return c.Status(status).JSON(errorBody{Error: errorDetail{
 			Code: de.Code, Message: msg, Fields: de.Fields, RequestID: requestID(c),

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -39,37 +40,61 @@ func rawOrString(b []byte, truncated bool) json.RawMessage {
 }
 
 func (s *Server) getExecution(c *fiber.Ctx) error {
-	uid := principalOf(c).UserID
-	id := c.Params("id")
-	if e, ok := s.deps.Pending(id); ok && e.OwnerID == uid {
-		return c.JSON(viewOf(&e, true))
-	}
-	e, err := s.store.Execution(c.UserContext(), uid, id)
+	e, err := s.execution(c.UserContext(), principalOf(c).UserID, c.Params("id"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(viewOf(e, true))
 }
 
+// execution finds an owner's execution in its latest state: pending on
+// this node or stored. A pending "queued" record may be older than the
+// stored one (a worker on another node has run the call), so then both are
+// read and the later kept.
+func (s *Server) execution(ctx context.Context, ownerID, id string) (*core.Execution, error) {
+	var pending *core.Execution
+	if s.deps.Pending != nil {
+		if e, ok := s.deps.Pending(id); ok && e.OwnerID == ownerID {
+			if e.Status != core.ExecQueued {
+				return &e, nil
+			}
+			pending = &e
+		}
+	}
+	stored, err := s.store.Execution(ctx, ownerID, id)
+	switch {
+	case pending != nil && (err != nil || pending.Supersedes(stored)):
+		return pending, nil
+	case err != nil:
+		return nil, err
+	}
+	return stored, nil
+}
+
 // withPending puts the records not yet written (the newest: ids are
-// time-ordered) in front of the first page, once each. The page may then
-// hold more than limit items: cutting stored ones would make the next
-// cursor skip them.
+// time-ordered) in front of the first page, once each. Of a record both
+// pending and stored, the later state is listed (core.Execution.Supersedes),
+// when it has the status asked for. The page may then hold more than limit
+// items: cutting stored ones would make the next cursor skip them.
 func withPending(stored, pending []core.Execution, status core.ExecStatus) []core.Execution {
 	if len(pending) == 0 {
 		return stored
 	}
-	seen := map[string]bool{}
-	out := make([]core.Execution, 0, len(pending)+len(stored))
+	latest := make(map[string]core.Execution, len(pending))
 	for _, e := range pending {
-		if status == "" || e.Status == status {
-			e.Input, e.Output, e.Logs = nil, nil, ""
-			out = append(out, e)
-			seen[e.ID] = true
-		}
+		e.Input, e.Output, e.Logs = nil, nil, ""
+		latest[e.ID] = e
 	}
+	out := make([]core.Execution, 0, len(pending)+len(stored))
 	for _, e := range stored {
-		if !seen[e.ID] {
+		if p, ok := latest[e.ID]; ok && !e.Supersedes(&p) {
+			continue // the pending state is later
+		}
+		delete(latest, e.ID)
+		out = append(out, e)
+	}
+	for _, e := range latest {
+		if status == "" || e.Status == status {
 			out = append(out, e)
 		}
 	}
@@ -84,7 +109,7 @@ func (s *Server) listExecutions(c *fiber.Ctx) error {
 	}
 	status := core.ExecStatus(c.Query("status"))
 	if status != "" && !core.ValidExecStatus(status) {
-		return fieldError("status", "must be one of queued, running, succeeded, failed, timeout, killed")
+		return fieldError("status", "must be one of queued, running, succeeded, failed, timeout, killed, dead_lettered")
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
@@ -92,13 +117,17 @@ func (s *Server) listExecutions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Pending records first, then the database: a record written in
+	// between is then in the one or the other.
+	var pending []core.Execution
+	if page.Cursor == "" && s.deps.PendingOf != nil {
+		pending = s.deps.PendingOf(uid, f.ID)
+	}
 	execs, next, err := s.store.ListExecutions(ctx, uid, core.ExecutionFilter{FunctionID: f.ID, Status: status}, page)
 	if err != nil {
 		return err
 	}
-	if page.Cursor == "" && s.deps.PendingOf != nil {
-		execs = withPending(execs, s.deps.PendingOf(uid, f.ID), status)
-	}
+	execs = withPending(execs, pending, status)
 	items := make([]executionView, len(execs))
 	for i := range execs {
 		items[i] = viewOf(&execs[i], false)

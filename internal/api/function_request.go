@@ -23,6 +23,9 @@ type functionRequest struct {
 	Description    *string            `json:"description"`
 	Public         *bool              `json:"public"`
 	MaxConcurrency *int               `json:"max_concurrency"`
+	// Retries of asynchronous calls.
+	AsyncMaxAttempts *int `json:"async_max_attempts"`
+	AsyncRetryBaseMS *int `json:"async_retry_base_ms"`
 }
 
 // apply validates the request and writes it onto f. On create, missing
@@ -38,6 +41,7 @@ func (r *functionRequest) apply(f *core.Function, create bool) error {
 		}
 		f.MemoryMB, f.TimeoutMS, f.Env = core.DefaultMemoryMB, core.DefaultTimeoutMS, map[string]string{}
 		f.MaxConcurrency = core.DefaultMaxConcurrency
+		f.AsyncMaxAttempts, f.AsyncRetryBaseMS = core.DefaultAsyncMaxAttempts, core.DefaultAsyncRetryBaseMS
 	}
 	set(&f.Name, r.Name)
 	set(&f.Runtime, r.Runtime)
@@ -46,6 +50,8 @@ func (r *functionRequest) apply(f *core.Function, create bool) error {
 	set(&f.Description, r.Description)
 	set(&f.Public, r.Public)
 	set(&f.MaxConcurrency, r.MaxConcurrency)
+	set(&f.AsyncMaxAttempts, r.AsyncMaxAttempts)
+	set(&f.AsyncRetryBaseMS, r.AsyncRetryBaseMS)
 	if r.Env != nil {
 		f.Env = *r.Env
 		if f.Env == nil {

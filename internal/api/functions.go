@@ -25,7 +25,9 @@ func (s *Server) createFunction(c *fiber.Ctx) error {
 	if err := req.apply(f, true); err != nil {
 		return err
 	}
-	if err := s.store.CreateFunction(c.UserContext(), f); err != nil {
+	ctx := c.UserContext()
+	create := func() error { return s.store.CreateFunction(ctx, f) }
+	if err := s.guardFunction(ctx, f.OwnerID, f.MemoryMB, true, create); err != nil {
 		return err
 	}
 	return s.writeFunction(c, fiber.StatusCreated, f)
@@ -77,10 +79,16 @@ func (s *Server) updateFunction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	memoryBefore := f.MemoryMB
 	if err := req.apply(f, false); err != nil {
 		return err
 	}
-	if err := s.store.UpdateFunction(ctx, f); err != nil {
+	memory := 0 // unchanged memory is not checked against the plan again
+	if f.MemoryMB != memoryBefore {
+		memory = f.MemoryMB
+	}
+	update := func() error { return s.store.UpdateFunction(ctx, f) }
+	if err := s.guardFunction(ctx, f.OwnerID, memory, false, update); err != nil {
 		return err
 	}
 	s.cache.Forget(f.ID)

@@ -84,6 +84,9 @@ func (s *Server) httpTrigger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.throttle(ctx, f); err != nil {
+		return err
+	}
 	event, err := json.Marshal(s.eventOf(c))
 	if err != nil {
 		return err

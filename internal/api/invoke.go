@@ -27,8 +27,9 @@ type invokeResponse struct {
 }
 
 func (s *Server) invoke(c *fiber.Ctx) error {
-	if strings.EqualFold(c.Get("X-Invocation-Type"), "async") {
-		return core.Errorf(core.CodeInvalid, "asynchronous invocation is not available on this server yet; call without X-Invocation-Type")
+	async, err := isAsync(c)
+	if err != nil {
+		return err
 	}
 	event := c.Body()
 	if len(strings.TrimSpace(string(event))) == 0 {
@@ -43,6 +44,12 @@ func (s *Server) invoke(c *fiber.Ctx) error {
 	f, version, err := s.resolve(c, f, c.Query("qualifier"))
 	if err != nil {
 		return err
+	}
+	if err := s.throttle(c.UserContext(), f); err != nil {
+		return err
+	}
+	if async {
+		return s.enqueue(c, f, version, event)
 	}
 	out, err := s.deps.Invoker.Invoke(c.UserContext(), engine.Call{
 		Function: f, Version: version, Event: cloneBytes(event), Trigger: "api",

@@ -15,6 +15,8 @@ import (
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/engine"
 	"github.com/voltrun/voltrun/internal/fncache"
+	"github.com/voltrun/voltrun/internal/usage"
+	"github.com/voltrun/voltrun/internal/webhook"
 )
 
 // Check is one dependency health check: nil means healthy.
@@ -44,6 +46,34 @@ type Deps struct {
 	// PendingOf returns a function's executions not yet written to the
 	// store, newest first.
 	PendingOf func(ownerID, functionID string) []core.Execution
+	// Async accepts asynchronous invocations; nil refuses them with 503.
+	Async Enqueuer
+	// Logs serves the live log streams; nil refuses them with 503.
+	Logs LogStream
+	// Stopping is closed when the server begins to shut down: open log
+	// streams then end (WebSocket connections outlive the HTTP shutdown).
+	Stopping <-chan struct{}
+	// Quotas enforces plans on the invoke and function routes and serves
+	// the plan endpoints (internal/usage); nil enforces nothing.
+	Quotas *usage.Quotas
+	// HookGuard vets the URLs of new webhooks (SSRF).
+	HookGuard webhook.Guard
+}
+
+// Enqueuer accepts asynchronous invocations (internal/queue in
+// production): it records the call as queued, stores it durably, and
+// returns the queued record.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, c engine.Call) (*core.Execution, error)
+}
+
+// LogStream delivers live log messages (internal/queue in production).
+type LogStream interface {
+	// SubscribeLogs calls deliver with each message published for the
+	// owner's function, or for one execution when executionID is set
+	// (functionID may then be empty), until stop is called. deliver must
+	// not block; end marks an execution's end message.
+	SubscribeLogs(ownerID, functionID, executionID string, deliver func(msg []byte, end bool)) (stop func(), err error)
 }
 
 // Invoker runs one invocation (internal/engine.Engine in production).
@@ -155,7 +185,23 @@ func (s *Server) routes(app *fiber.App) {
 	fn.Get("/:id/aliases/:alias", require(core.ScopeFunctionsRead), s.getAlias)
 	fn.Delete("/:id/aliases/:alias", require(core.ScopeFunctionsWrite), s.deleteAlias)
 	fn.Get("/:id/executions", require(core.ScopeFunctionsRead), s.listExecutions)
+	fn.Get("/:id/logs/stream", require(core.ScopeFunctionsRead), s.functionLogStream)
 	a.Get("/executions/:id", s.authenticate, require(core.ScopeFunctionsRead), s.getExecution)
+	a.Get("/executions/:id/logs/stream", s.authenticate, require(core.ScopeFunctionsRead), s.executionLogStream)
+
+	a.Get("/usage", s.authenticate, require(core.ScopeUsageRead), s.getUsage)
+	a.Get("/plan", s.authenticate, require(core.ScopeUsageRead), s.getPlan)
+	hooks := a.Group("/webhooks", s.authenticate, require(core.ScopeWebhooksWrite))
+	hooks.Post("/", s.createWebhook)
+	hooks.Get("/", s.listWebhooks)
+	hooks.Get("/:id", s.getWebhook)
+	hooks.Delete("/:id", s.deleteWebhook)
+	hooks.Get("/:id/deliveries", s.listDeliveries)
+	admin := a.Group("/admin", s.authenticate, s.requireAdmin)
+	admin.Get("/usage", s.adminUsage)
+	admin.Get("/accounts", s.listAccounts)
+	admin.Put("/accounts/:id/plan", s.setAccountPlan)
+	admin.Get("/plans", s.listPlans)
 
 	app.All("/fn/:name", s.httpTrigger)
 	app.All("/fn/:name/*", s.httpTrigger)

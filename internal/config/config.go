@@ -37,6 +37,11 @@ type Config struct {
 	// after that many calls, or when idle above that share of their limit.
 	InstanceMaxCalls     int // VOLTRUN_INSTANCE_MAX_CALLS
 	InstanceMaxMemoryPct int // VOLTRUN_INSTANCE_MAX_MEMORY_PCT
+	// Queue is NATS and the asynchronous workers (see queue.go).
+	Queue Queue
+	// Billing is metering, plans, quotas and billing webhooks (see
+	// billing.go).
+	Billing Billing
 }
 
 // Env looks up an environment variable; tests pass a map-backed one.
@@ -64,6 +69,21 @@ var Vars = []Var{
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
 	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "10000", "recycle a warm instance after this many calls; 0 never"},
 	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
+	{"VOLTRUN_NATS_URL", "nats-url", "", "external NATS cluster (comma-separated nats:// URLs, which may carry credentials); empty runs NATS embedded"},
+	{"VOLTRUN_NATS_CREDS", "nats-creds", "", "NATS credentials file for VOLTRUN_NATS_URL"},
+	{"VOLTRUN_NATS_LISTEN", "nats-listen", "", "let other nodes connect to the embedded NATS: host:port, or nats://user:password@host:port or nats://token@host:port (required off loopback); empty opens no port"},
+	{"VOLTRUN_NATS_PREFIX", "nats-prefix", "voltrun", "prefix of NATS subjects, stream and consumer names (lets installations share a cluster)"},
+	{"VOLTRUN_ASYNC_CONCURRENCY", "async-concurrency", "8", "asynchronous calls this node runs at once; 0 makes it only enqueue them"},
+	{"VOLTRUN_ASYNC_ACK_WAIT", "async-ack-wait", "30s", "how long an async call claimed by a worker that stopped answering waits before another worker runs it"},
+	{"VOLTRUN_BILLING_GRANULARITY_MS", "billing-granularity-ms", "1", "billed time is run time rounded up to a multiple of this many milliseconds (1 to 60000)"},
+	{"VOLTRUN_PLANS", "plans", "", `plans added to the built-in "free" and "unlimited": inline JSON or the path of a JSON file (see docs/billing.md)`},
+	{"VOLTRUN_DEFAULT_PLAN", "default-plan", "free", "plan of accounts that have none (admins without one get unlimited)"},
+	{"VOLTRUN_ADMIN_EMAILS", "admin-emails", "", "comma-separated emails of the operator's admins; empty makes the first registered user the admin"},
+	{"VOLTRUN_USAGE_REPORT_INTERVAL", "usage-report-interval", "1h", "how often usage.report webhook events are sent"},
+	{"VOLTRUN_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhooks target loopback, private and link-local addresses (refused by default: SSRF)"},
+	{"VOLTRUN_WEBHOOK_TIMEOUT", "webhook-timeout", "10s", "how long one webhook delivery attempt may take"},
+	{"VOLTRUN_WEBHOOK_RETRY_BASE", "webhook-retry-base", "30s", "wait before a failed webhook delivery's first retry; it doubles for each later one, up to 6h"},
+	{"VOLTRUN_WEBHOOK_MAX_ATTEMPTS", "webhook-max-attempts", "10", "attempts a webhook delivery gets before it is marked failed"},
 }
 
 // Load builds a Config from explicit values (flag values the user set, keyed
@@ -152,6 +172,12 @@ func (c *Config) parse(vals map[string]string) error {
 	case "auto", "linuxns", "gvisor", "firecracker":
 	default:
 		return fmt.Errorf("VOLTRUN_SANDBOX %q must be linuxns, gvisor, firecracker or auto", c.Sandbox)
+	}
+	if err := c.Queue.parse(vals); err != nil {
+		return err
+	}
+	if err := c.Billing.parse(vals); err != nil {
+		return err
 	}
 	c.PoolMemoryMB, err = strconv.Atoi(vals["VOLTRUN_POOL_MEMORY_MB"])
 	if err != nil || c.PoolMemoryMB < 0 || c.PoolMemoryMB > 1<<20 {

@@ -7,13 +7,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/usage"
 )
 
 // Options configure an Engine.
@@ -29,6 +29,9 @@ type Options struct {
 	TmpSizeMB int
 	// Registerer receives the engine's metrics; nil keeps them private.
 	Registerer prometheus.Registerer
+	// Logs publishes every line a function prints as it prints it, and
+	// the end of every execution; nil publishes nothing.
+	Logs LogPublisher
 	// PoolMemoryMB is the memory (counted in limits) pre-warmed instances
 	// may hold; 0 disables pre-warming.
 	PoolMemoryMB int
@@ -38,6 +41,12 @@ type Options struct {
 	// share of its memory limit (a function leaking module state); 0
 	// never does.
 	MaxMemoryFraction float64
+	// Admission, if set, admits every call against its owner's plan
+	// before it takes a slot (see admission.go).
+	Admission Admission
+	// BillingGranularityMS rounds billed time up to whole granules (1 ms
+	// when not positive).
+	BillingGranularityMS int64
 }
 
 // Engine runs invocations. It is safe for concurrent use.
@@ -75,9 +84,18 @@ type Call struct {
 	Function *core.Function // with its code
 	Version  string         // "$LATEST" or a version number
 	Event    []byte         // JSON
-	Trigger  string         // "api" or "http"
+	Trigger  string         // "api", "http" or "async"
 	// Live, if set, receives each log line as it is printed.
 	Live sandbox.LogSink
+	// ExecutionID, if set, runs the call under this id: an asynchronous
+	// call recorded as queued earlier. Empty gives the call a new id.
+	ExecutionID string
+	// Attempt numbers this run of the execution, from 1 (0 means 1).
+	Attempt int
+	// KeepStreamOpen leaves the execution's live log stream open when the
+	// call ends: the caller ends it (an asynchronous attempt that may be
+	// retried).
+	KeepStreamOpen bool
 }
 
 // Outcome is a finished invocation: its record and the handler's result as
@@ -92,27 +110,34 @@ var ErrClosed = errors.New("engine: shutting down")
 
 // Invoke runs one call to completion and records it. A handler failure is
 // an Outcome with status failed, not an error; errors are the platform's
-// (concurrency cap, sandbox failure, shutdown).
-func (e *Engine) Invoke(ctx context.Context, c Call) (*Outcome, error) {
+// (concurrency cap, sandbox failure, shutdown). The execution is recorded
+// as running while it runs; its output is published live to Options.Logs.
+func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	fn := c.Function
 	if len(c.Event) > sandbox.MaxEventBytes {
 		return nil, core.Errorf(core.CodePayloadTooLarge, "the event is larger than %d MiB", sandbox.MaxEventBytes>>20)
 	}
+	done, err := e.admit(ctx, &c)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { done(admitted(out)) }()
 	if err := e.acquire(fn); err != nil {
 		return nil, err
 	}
 	defer e.release(fn.ID)
 
-	id, err := uuid.NewV7()
+	id, err := executionID(&c)
 	if err != nil {
-		return nil, fmt.Errorf("engine: execution id: %w", err)
+		return nil, err
 	}
 	exec := core.Execution{
-		ID: id.String(), FunctionID: fn.ID, OwnerID: fn.OwnerID, FunctionName: fn.Name,
+		ID: id, FunctionID: fn.ID, OwnerID: fn.OwnerID, FunctionName: fn.Name,
 		Version: c.Version, Trigger: c.Trigger, MemoryMB: fn.MemoryMB, StartedAt: time.Now().UTC(),
 	}
 	exec.Input, exec.InputTruncated = capBytes(c.Event, core.MaxRecordedInput)
-	logs := newLogBuffer(core.MaxRecordedLogs, c.Live)
+	logs := newLogBuffer(core.MaxRecordedLogs, e.begin(&exec, &c))
+	defer func() { e.end(&c, &exec, out) }()
 
 	key := codeKey(fn, c.Version)
 	inst := e.takeWarm(key, groupOf(fn, c.Version))
@@ -156,7 +181,7 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (*Outcome, error) {
 // finish completes and records exec.
 func (e *Engine) finish(fn *core.Function, exec core.Execution, logs *logBuffer, payload []byte) *Outcome {
 	exec.FinishedAt = time.Now().UTC()
-	exec.BilledMS = billed(exec.DurationMS)
+	exec.BilledMS = usage.Billed(exec.DurationMS, e.opts.BillingGranularityMS)
 	var truncated bool
 	exec.Logs, truncated = logs.String()
 	exec.LogsTruncated = exec.LogsTruncated || truncated
@@ -169,9 +194,6 @@ func (e *Engine) finish(fn *core.Function, exec core.Execution, logs *logBuffer,
 	}
 	return &Outcome{Execution: exec, Result: payload}
 }
-
-// billed rounds a duration up to whole milliseconds, at least one.
-func billed(ms int64) int64 { return max(ms, 1) }
 
 func toCoreError(fe *sandbox.FunctionError) *core.FunctionError {
 	if fe == nil {

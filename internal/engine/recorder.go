@@ -26,6 +26,7 @@ type Recorder struct {
 	wake    chan struct{}
 	done    chan struct{}
 	stopped bool
+	written chan struct{} // closed (and replaced) after each successful write
 }
 
 // NewRecorder returns a recorder writing at most maxBatch records per
@@ -34,21 +35,25 @@ func NewRecorder(store core.ExecutionStore, log *zap.Logger, maxBatch int, inter
 	return &Recorder{
 		store: store, log: log, maxBatch: maxBatch, interval: interval,
 		pending: map[string]core.Execution{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		written: make(chan struct{}),
 	}
 }
 
 // ErrRecorderClosed is returned by Add after Close; the record was not kept.
 var ErrRecorderClosed = errors.New("engine: recorder closed")
 
-// Add queues a record; a later Add with the same id replaces it.
+// Add queues a record; a later Add with the same id replaces it, unless
+// the pending record supersedes it (core.Execution.Supersedes).
 func (r *Recorder) Add(e core.Execution) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return ErrRecorderClosed
 	}
-	if _, ok := r.pending[e.ID]; !ok {
+	if cur, ok := r.pending[e.ID]; !ok {
 		r.order = append(r.order, e.ID)
+	} else if !e.Supersedes(&cur) {
+		return nil
 	}
 	r.pending[e.ID] = e
 	if len(r.order) >= r.maxBatch {
@@ -66,6 +71,26 @@ func (r *Recorder) Pending(id string) (core.Execution, bool) {
 	defer r.mu.Unlock()
 	e, ok := r.pending[id]
 	return e, ok
+}
+
+// AwaitWritten waits until no record with id is pending: the latest one
+// added has been written to the store (or none was ever added). It returns
+// ctx's error if ctx ends first.
+func (r *Recorder) AwaitWritten(ctx context.Context, id string) error {
+	for {
+		r.mu.Lock()
+		_, pending := r.pending[id]
+		written := r.written
+		r.mu.Unlock()
+		if !pending {
+			return nil
+		}
+		select {
+		case <-written:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // PendingOf returns the records of a function not yet written, newest
@@ -147,6 +172,8 @@ func (r *Recorder) flush(ctx context.Context) bool {
 	}
 	r.order = r.order[n:]
 	more := len(r.order) > 0
+	close(r.written)
+	r.written = make(chan struct{})
 	r.mu.Unlock()
 	return more
 }
