@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServerCmd(), newVersionCmd())
+	root.AddCommand(newCLICommands()...)
 	return root
 }
 
