@@ -75,9 +75,11 @@ func TestPrewarmRefillsAndShares(t *testing.T) {
 	p.signal()
 	waitIdle(t, p, node128, 4)
 
-	// Hold refills (white box) so the burst meets exactly these 4.
+	// Hold refills (white box) so the burst meets a fixed set: at least
+	// the 4 waited for (a fifth may have booted since).
 	p.mu.Lock()
 	p.closed = true
+	ready := len(p.classes[node128].idle)
 	p.mu.Unlock()
 	var taken []sandbox.Instance
 	for range 10 { // mallory's burst
@@ -94,8 +96,8 @@ func TestPrewarmRefillsAndShares(t *testing.T) {
 			destroyQuietly(inst, zap.NewNop())
 		}
 	}
-	if len(taken) == 0 || len(taken) >= 4 {
-		t.Fatalf("a burst from one owner took %d of 4 pre-warmed instances; want some, not all", len(taken))
+	if len(taken) == 0 || len(taken) >= ready {
+		t.Fatalf("a burst from one owner took %d of %d pre-warmed instances; want some, not all", len(taken), ready)
 	}
 	if bob == nil {
 		t.Fatal("another owner found the pool drained by one owner's burst")

@@ -179,7 +179,7 @@ func testFailureEvents(t *testing.T, s core.Store) {
 	start := time.Now().Add(-time.Minute)
 	failed := meteredExecution(t, f, core.ExecFailed, start, 128, 5, 5)
 	failed.Error = &core.FunctionError{Type: "Error", Message: "boom", Stack: []string{"at x"}}
-	failed.Logs, failed.Input = "secret logs", []byte(`{"card":"4242"}`)
+	failed.Logs, failed.Input = "secret logs", []byte(`{"card":"input-marker-q7z"}`)
 	running := meteredExecution(t, f, core.ExecRunning, start, 128, 0, 0)
 	ok := meteredExecution(t, g, core.ExecSucceeded, start, 128, 5, 5)
 	saveExecutions(t, s, failed, running, ok)
@@ -207,7 +207,7 @@ func testFailureEvents(t *testing.T, s core.Store) {
 		if ev.Data.ExecutionID == failed.ID && (ev.Data.Error == nil || ev.Data.Error.Message != "boom" || ev.Data.Status != core.ExecFailed) {
 			t.Fatalf("failed event %s", d.Payload)
 		}
-		if bytes.Contains(d.Payload, []byte("secret logs")) || bytes.Contains(d.Payload, []byte("4242")) {
+		if bytes.Contains(d.Payload, []byte("secret logs")) || bytes.Contains(d.Payload, []byte("input-marker-q7z")) {
 			t.Fatalf("event leaks logs or input: %s", d.Payload)
 		}
 		got[ev.Data.ExecutionID] = append(got[ev.Data.ExecutionID], d.URL)
