@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
 )
 
 // The init is this binary, copied into the driver's state directory and
@@ -94,7 +95,7 @@ func runInit(args []string) int {
 	if err := dropBoundingSet(); err != nil {
 		return fail(err)
 	}
-	if err := installSeccomp(); err != nil {
+	if err := seccompfilter.Install(); err != nil {
 		return fail(err)
 	}
 	if args[0] == initModeProbe {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
 )
 
 // The re-executed binary recognises the init stage by both its argv[0] and
@@ -108,7 +109,7 @@ func runInit() int {
 	if err := dropBoundingSet(); err != nil {
 		return fail(err)
 	}
-	if err := installSeccomp(); err != nil {
+	if err := seccompfilter.Install(); err != nil {
 		return fail(err)
 	}
 	devNull, err := os.Open("/dev/null")

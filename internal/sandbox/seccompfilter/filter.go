@@ -1,6 +1,6 @@
 //go:build linux
 
-package gvisor
+package seccompfilter
 
 import (
 	"fmt"
@@ -9,13 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// deniedSyscalls return EPERM inside the sandbox. gVisor's sentry already
-// implements (or refuses) every syscall itself, so this filter is not what
-// keeps the host kernel safe; it gives functions the same interface as under
-// linuxns (mount, namespaces, keyrings, BPF, ptrace... are refused with
-// EPERM, not merely ENOSYS or a gVisor emulation such as unprivileged user
-// namespaces) and it is a second line behind the sentry. The list mirrors
-// linuxns's.
+// deniedSyscalls return EPERM. A deny-list (on top of no capabilities, no
+// new privileges and an unprivileged uid) closes the kernel interfaces a
+// function has no use for and that have a history of privilege-escalation
+// bugs reachable from user namespaces: mounting, namespaces, keyrings, BPF,
+// ptrace and cross-process memory access, io_uring, module loading. Under
+// gVisor the sentry already stands between the function and the host
+// kernel; the same filter gives functions the same interface (EPERM, not
+// an emulation) and is a second line behind the sentry.
 var deniedSyscalls = []string{
 	// filesystems and mounts
 	"mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
@@ -38,10 +39,8 @@ var deniedSyscalls = []string{
 const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
 	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWTIME
 
-// installSeccomp loads the filter with no_new_privs on every thread of the
-// init; the runtime and everything it starts inherit it.
-func installSeccomp() error {
-	filter := seccomp.Filter{
+func seccompFilter() seccomp.Filter {
+	return seccomp.Filter{
 		NoNewPrivs: true,
 		Flag:       seccomp.FilterFlagTSync,
 		Policy: seccomp.Policy{
@@ -63,7 +62,13 @@ func installSeccomp() error {
 			},
 		},
 	}
-	if err := seccomp.LoadFilter(filter); err != nil {
+}
+
+// Install loads the filter, with no_new_privs, on every thread of the
+// calling process; everything it starts afterwards inherits it. Sandbox
+// inits call it just before starting the runtime.
+func Install() error {
+	if err := seccomp.LoadFilter(seccompFilter()); err != nil {
 		return fmt.Errorf("install seccomp filter: %w", err)
 	}
 	return nil
