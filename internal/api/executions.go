@@ -113,7 +113,7 @@ func (s *Server) listExecutions(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,12 @@ type functionView struct {
 	BinaryFiles []string          `json:"binary_files,omitempty"`
 }
 
+// pathFunction is the caller's function named (by id or name) in the {id}
+// path segment; another owner's answers CodeNotFound.
+func (s *Server) pathFunction(c *fiber.Ctx) (*core.Function, error) {
+	return s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+}
+
 func (s *Server) createFunction(c *fiber.Ctx) error {
 	var req functionRequest
 	if err := decode(c, &req); err != nil {
@@ -50,7 +56,7 @@ func (s *Server) listFunctions(c *fiber.Ctx) error {
 }
 
 func (s *Server) getFunction(c *fiber.Ctx) error {
-	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +65,7 @@ func (s *Server) getFunction(c *fiber.Ctx) error {
 
 // getFunctionCode answers the draft code as the canonical zip archive.
 func (s *Server) getFunctionCode(c *fiber.Ctx) error {
-	f, err := s.store.Function(c.UserContext(), principalOf(c).UserID, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -98,7 +104,7 @@ func (s *Server) updateFunction(c *fiber.Ctx) error {
 func (s *Server) deleteFunction(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (s *Server) publishVersion(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *Server) listVersions(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Server) getVersion(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) deleteVersion(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Server) putAlias(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *Server) putAlias(c *fiber.Ctx) error {
 func (s *Server) listAliases(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) listAliases(c *fiber.Ctx) error {
 func (s *Server) getAlias(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (s *Server) getAlias(c *fiber.Ctx) error {
 func (s *Server) deleteAlias(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	uid := principalOf(c).UserID
-	f, err := s.store.Function(ctx, uid, c.Params("id"))
+	f, err := s.pathFunction(c)
 	if err != nil {
 		return err
 	}
