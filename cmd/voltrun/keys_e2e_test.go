@@ -1,6 +1,8 @@
 package main
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,10 +108,23 @@ func TestServerBasics(t *testing.T) {
 	if r.Header.Get("X-Request-Id") != "trace-me-123" || r.json(t)["error"].(map[string]any)["request_id"] != "trace-me-123" {
 		t.Fatalf("request id not carried: %v %s", r.Header, r.Body)
 	}
+	s.do("POST", "/api/auth/login", []byte(`{}`))
 	r = s.do("GET", "/metrics", nil)
 	expect(t, r, 200, "")
-	if !strings.Contains(string(r.Body), `voltrun_http_requests_total{method="GET",route="/api/auth/me",status="401"} 1`) {
-		t.Fatalf("metrics lack the request counter by route: %.2000s", r.Body)
+	counters := regexp.MustCompile(`(?m)^voltrun_http_requests_total.*$`).FindAllString(string(r.Body), -1)
+	for _, want := range []string{
+		`voltrun_http_requests_total{method="GET",route="/api/auth/me",status="401"} 1`,
+		`voltrun_http_requests_total{method="POST",route="/api/auth/login",status="400"} 1`,
+	} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, strings.Join(counters, "\n"))
+		}
+	}
+	// Labels are copied out of the request: fasthttp reuses its buffers.
+	for _, m := range regexp.MustCompile(`method="([^"]*)"`).FindAllStringSubmatch(strings.Join(counters, "\n"), -1) {
+		if !slices.Contains([]string{"GET", "POST"}, m[1]) {
+			t.Fatalf("metrics carry method %q", m[1])
+		}
 	}
 	r = s.do("GET", "/api/openapi.json", nil)
 	expect(t, r, 200, "")

@@ -47,6 +47,21 @@ func routeOf(c *fiber.Ctx) string {
 	return "unmatched"
 }
 
+// methodLabel is the request method as a metrics label: one of a fixed
+// set, so clients cannot mint series, and never the request's own bytes,
+// which fasthttp reuses for the next request on the connection.
+func methodLabel(m string) string {
+	for _, known := range []string{
+		fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+		fiber.MethodDelete, fiber.MethodHead, fiber.MethodOptions,
+	} {
+		if m == known {
+			return known
+		}
+	}
+	return "other"
+}
+
 // observe logs each request and records its metrics once the handler (and
 // the error handler) have run.
 func observe(log *zap.Logger, m *httpMetrics, errHandler fiber.ErrorHandler) fiber.Handler {
@@ -60,7 +75,7 @@ func observe(log *zap.Logger, m *httpMetrics, errHandler fiber.ErrorHandler) fib
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
 		route := routeOf(c)
-		m.observe(c.Method(), route, status, elapsed)
+		m.observe(methodLabel(c.Method()), route, status, elapsed)
 		level := zap.InfoLevel
 		if status >= 500 {
 			level = zap.WarnLevel
