@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -44,6 +45,10 @@ type Options struct {
 	// Admission, if set, admits every call against its owner's plan
 	// before it takes a slot (see admission.go).
 	Admission Admission
+	// QueueAfter is how many busy instances a function's code must have
+	// before a call may wait for one of them rather than start another
+	// (see routing.go); 0 means twice the host's CPUs.
+	QueueAfter int
 	// BillingGranularityMS rounds billed time up to whole granules (1 ms
 	// when not positive).
 	BillingGranularityMS int64
@@ -58,14 +63,24 @@ type Engine struct {
 
 	mu       sync.Mutex
 	warm     map[string][]*instance // idle instances by code key, most recent last
-	inflight map[string]int         // running calls by function id
+	traffic  map[string]*keyLoad    // busy instances and waiting calls by code key
+	coldTime map[core.Runtime]time.Duration
+	inflight map[string]int // running calls by function id
 	closed   bool
-	teardown sync.WaitGroup // background destroys of stale instances
+	// queueAfter is Options.QueueAfter or its default.
+	queueAfter int
+	teardown   sync.WaitGroup // background destroys of stale instances
 }
 
 // New returns an engine; call Run to reap idle instances and Close to stop.
 func New(opts Options) *Engine {
-	e := &Engine{opts: opts, log: opts.Log, warm: map[string][]*instance{}, inflight: map[string]int{}}
+	e := &Engine{
+		opts: opts, log: opts.Log, warm: map[string][]*instance{}, traffic: map[string]*keyLoad{},
+		coldTime: map[core.Runtime]time.Duration{}, inflight: map[string]int{}, queueAfter: opts.QueueAfter,
+	}
+	if e.queueAfter <= 0 {
+		e.queueAfter = 2 * runtime.NumCPU()
+	}
 	if opts.PoolMemoryMB > 0 && opts.Driver.Capabilities().LiveCodeDir {
 		seeds := []class{{core.RuntimeNode, core.DefaultMemoryMB}, {core.RuntimePython, core.DefaultMemoryMB}}
 		e.pool = newPrewarm(opts.Driver, sandbox.Spec{MaxProcs: opts.MaxProcs, TmpSizeMB: opts.TmpSizeMB},
@@ -140,36 +155,50 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	defer func() { e.end(&c, &exec, out) }()
 
 	key := codeKey(fn, c.Version)
-	inst := e.takeWarm(key, groupOf(fn, c.Version))
+	inst, w, budget := e.route(key, groupOf(fn, c.Version), fn.Runtime)
+	if w != nil {
+		inst = e.await(ctx, key, w, budget)
+	}
 	exec.ColdStart = inst == nil
 	if inst == nil {
+		if e.isClosed() {
+			e.retire(key)
+			return nil, ErrClosed
+		}
 		var loadErr *sandbox.LoadError
 		var how string
+		began := time.Now()
 		inst, how, err = e.start(ctx, fn, c.Version)
 		e.metrics.coldStart(fn.Runtime, how)
 		switch {
 		case errors.As(err, &loadErr):
+			e.retire(key)
 			exec.Status, exec.Reason = core.ExecFailed, string(loadErr.Reason)
 			exec.Error = toCoreError(loadErr.Err)
 			return e.finish(fn, exec, logs, nil), nil
 		case err != nil:
+			e.retire(key)
 			return nil, err
 		}
+		e.observeColdStart(fn.Runtime, time.Since(began))
 	}
 
+	began := time.Now()
 	res, err := inst.sb.Invoke(ctx, sandbox.Request{
 		ID:       exec.ID,
 		Event:    c.Event,
-		Deadline: time.Now().Add(time.Duration(fn.TimeoutMS) * time.Millisecond),
+		Deadline: began.Add(time.Duration(fn.TimeoutMS) * time.Millisecond),
 	}, logs.sink)
 	if err != nil && !errors.Is(err, sandbox.ErrAborted) {
+		e.retire(key)
 		e.destroy(inst)
 		return nil, fmt.Errorf("engine: invoke %s: %w", fn.ID, err)
 	}
 	if res.Dead || err != nil {
+		e.retire(key)
 		e.destroy(inst)
 	} else {
-		e.putWarm(key, inst)
+		e.handOff(key, inst, time.Since(began))
 	}
 	exec.Status, exec.Reason = core.ExecStatus(res.Status), string(res.Reason)
 	exec.Error = toCoreError(res.Error)

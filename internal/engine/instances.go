@@ -44,54 +44,6 @@ func codeKey(fn *core.Function, version string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// takeWarm returns an idle instance for key, or nil. Idle instances of the
-// same group under another key are stale (the draft changed) and are
-// destroyed.
-func (e *Engine) takeWarm(key, group string) *instance {
-	e.mu.Lock()
-	var stale []*instance
-	for k, list := range e.warm {
-		if k != key && len(list) > 0 && list[0].group == group {
-			stale = append(stale, list...)
-			delete(e.warm, k)
-		}
-	}
-	var inst *instance
-	if list := e.warm[key]; len(list) > 0 {
-		inst = list[len(list)-1]
-		if len(list) == 1 {
-			delete(e.warm, key)
-		} else {
-			e.warm[key] = list[:len(list)-1]
-		}
-	}
-	e.mu.Unlock()
-	if len(stale) > 0 {
-		// Off the call path: tearing a sandbox down takes milliseconds.
-		e.teardown.Go(func() {
-			for _, s := range stale {
-				e.destroy(s)
-			}
-		})
-	}
-	return inst
-}
-
-// putWarm returns an instance to the idle set, or destroys it when it has
-// served its MaxCalls.
-func (e *Engine) putWarm(key string, inst *instance) {
-	inst.lastUsed = time.Now()
-	inst.calls++
-	e.mu.Lock()
-	if e.closed || (e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls) {
-		e.mu.Unlock()
-		e.destroy(inst)
-		return
-	}
-	e.warm[key] = append(e.warm[key], inst)
-	e.mu.Unlock()
-}
-
 func (e *Engine) destroy(inst *instance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -140,6 +92,11 @@ func (e *Engine) reap(cutoff time.Time) {
 			delete(e.warm, k)
 		} else {
 			e.warm[k] = keep
+		}
+	}
+	for k, l := range e.traffic {
+		if l.busy == 0 && len(l.waiters) == 0 && len(e.warm[k]) == 0 {
+			delete(e.traffic, k)
 		}
 	}
 	e.mu.Unlock()
@@ -192,6 +149,14 @@ func (e *Engine) Close() {
 		all = append(all, list...)
 	}
 	e.warm = map[string][]*instance{}
+	for _, l := range e.traffic {
+		// Each starts nothing: it sees the engine closed.
+		for _, w := range l.waiters {
+			w.ch <- nil
+		}
+		l.busy += len(l.waiters)
+		l.waiters = nil
+	}
 	e.mu.Unlock()
 	for _, inst := range all {
 		e.destroy(inst)
@@ -200,6 +165,12 @@ func (e *Engine) Close() {
 	if e.pool != nil {
 		e.pool.close()
 	}
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
 }
 
 // Idle returns how many warm instances are waiting.

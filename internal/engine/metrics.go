@@ -11,6 +11,7 @@ type metrics struct {
 	invocations *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	coldStarts  *prometheus.CounterVec
+	queued      *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
@@ -28,8 +29,12 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 			Name: "voltrun_cold_starts_total",
 			Help: "Invocations that needed a new instance, by runtime and how it was had: prewarmed (a waiting sandbox got the code) or boot (a sandbox was started for the call).",
 		}, []string{"runtime", "how"}),
+		queued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voltrun_queued_calls_total",
+			Help: "Calls that waited for a busy warm instance rather than start one, by outcome: served (a busy instance took the call) or started (it started one after all).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.invocations, m.duration, m.coldStarts, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	reg.MustRegister(m.invocations, m.duration, m.coldStarts, m.queued, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "voltrun_warm_instances",
 		Help: "Idle warm instances waiting for a call of their function.",
 	}, func() float64 { return float64(e.Idle()) }))

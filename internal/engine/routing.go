@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// Routing a call that finds no idle instance of its code key: start a new
+// instance, or wait for one of the key's busy instances to finish.
+//
+// One instance per concurrent call is Lambda's model, but on a host with a
+// few cores it wastes them when calls are short: sixteen connections
+// calling a no-op handler would keep sixteen interpreters, each with its
+// own JIT and threads, contending for two CPUs. So, as Knative's activator
+// queues requests for busy pods, a call waits when the key already has at
+// least QueueAfter busy instances and the expected wait (the key's recent
+// call time, times the calls queued ahead of it plus one, shared among
+// its busy instances) is under half of a cold start. Long calls never
+// wait, short ones almost always do; a waiter whose instance has not come
+// within a cold start's time starts one after all.
+
+// keyLoad is the traffic of one code key.
+type keyLoad struct {
+	busy     int           // instances of the key serving a call, or booting for one
+	waiters  []*waiter     // calls waiting for one of them, oldest first
+	callTime time.Duration // moving average of the key's calls, as the engine saw them
+}
+
+// waiter is a call queued for a busy instance. Its channel receives the
+// instance, or nil to start a new one (the instance it waited for died).
+type waiter struct{ ch chan *instance }
+
+// ewma folds sample into avg with weight 1/8; a zero avg takes the sample.
+func ewma(avg, sample time.Duration) time.Duration {
+	if avg == 0 {
+		return sample
+	}
+	return avg + (sample-avg)/8
+}
+
+// defaultColdStart stands in for a runtime's cold start time until one has
+// been measured.
+const defaultColdStart = 50 * time.Millisecond
+
+// coldStartTime is the runtime's recent cold start time. Callers hold e.mu.
+func (e *Engine) coldStartTime(rt core.Runtime) time.Duration {
+	if d := e.coldTime[rt]; d > 0 {
+		return d
+	}
+	return defaultColdStart
+}
+
+// route returns an idle instance of key, or a waiter and how long to wait
+// for a busy one, or neither: the caller starts an instance, already
+// counted busy. Idle instances of the same group under another key are
+// stale (the draft changed) and are destroyed.
+func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, time.Duration) {
+	e.mu.Lock()
+	var stale []*instance
+	for k, list := range e.warm {
+		if k != key && len(list) > 0 && list[0].group == group {
+			stale = append(stale, list...)
+			delete(e.warm, k)
+		}
+	}
+	l := e.traffic[key]
+	if l == nil {
+		l = &keyLoad{}
+		e.traffic[key] = l
+	}
+	var inst *instance
+	var w *waiter
+	var budget time.Duration
+	if list := e.warm[key]; len(list) > 0 {
+		inst = list[len(list)-1]
+		if len(list) == 1 {
+			delete(e.warm, key)
+		} else {
+			e.warm[key] = list[:len(list)-1]
+		}
+		l.busy++
+	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfter && l.callTime > 0 &&
+		l.callTime*time.Duration(len(l.waiters)+1)/time.Duration(l.busy) < cold/2 {
+		w = &waiter{ch: make(chan *instance, 1)}
+		l.waiters = append(l.waiters, w)
+		budget = cold
+	} else {
+		l.busy++
+	}
+	e.mu.Unlock()
+	if len(stale) > 0 {
+		// Off the call path: tearing a sandbox down takes milliseconds.
+		e.teardown.Go(func() {
+			for _, s := range stale {
+				e.destroy(s)
+			}
+		})
+	}
+	return inst, w, budget
+}
+
+// await waits up to budget for a busy instance of key. Nil means start a
+// new one: the call is then counted busy.
+func (e *Engine) await(ctx context.Context, key string, w *waiter, budget time.Duration) *instance {
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	served := "served"
+	defer func() { e.metrics.queued.WithLabelValues(served).Inc() }()
+	select {
+	case inst := <-w.ch:
+		if inst == nil {
+			served = "started"
+		}
+		return inst
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	e.mu.Lock()
+	if l := e.traffic[key]; l != nil {
+		if i := slices.Index(l.waiters, w); i >= 0 {
+			l.waiters = slices.Delete(l.waiters, i, i+1)
+			l.busy++
+			e.mu.Unlock()
+			served = "started"
+			return nil
+		}
+	}
+	e.mu.Unlock()
+	// Handed an instance (or told to start one) as the wait ended.
+	inst := <-w.ch
+	if inst == nil {
+		served = "started"
+	}
+	return inst
+}
+
+// handOff gives inst, done with a call that took took, to the oldest
+// waiter of key or back to the idle set; it destroys it instead when it has
+// served its MaxCalls or the engine is closing.
+func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
+	inst.lastUsed = time.Now()
+	inst.calls++
+	e.mu.Lock()
+	l := e.traffic[key]
+	l.callTime = ewma(l.callTime, took)
+	if e.closed || (e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls) {
+		e.retireLocked(key, l)
+		e.mu.Unlock()
+		e.destroy(inst)
+		return
+	}
+	if len(l.waiters) > 0 {
+		w := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		e.mu.Unlock()
+		w.ch <- inst
+		return
+	}
+	l.busy--
+	e.warm[key] = append(e.warm[key], inst)
+	e.mu.Unlock()
+}
+
+// retire uncounts a busy instance of key that is gone (it died, or never
+// started): the oldest waiter, if any, starts a new one in its place.
+func (e *Engine) retire(key string) {
+	e.mu.Lock()
+	e.retireLocked(key, e.traffic[key])
+	e.mu.Unlock()
+}
+
+func (e *Engine) retireLocked(key string, l *keyLoad) {
+	if len(l.waiters) > 0 {
+		w := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		w.ch <- nil
+		return
+	}
+	if l.busy--; l.busy == 0 && len(e.warm[key]) == 0 {
+		delete(e.traffic, key)
+	}
+}
+
+// observeColdStart folds a cold start's time into its runtime's average.
+func (e *Engine) observeColdStart(rt core.Runtime, took time.Duration) {
+	e.mu.Lock()
+	e.coldTime[rt] = ewma(e.coldTime[rt], took)
+	e.mu.Unlock()
+}

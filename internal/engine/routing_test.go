@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/voltrun/voltrun/internal/bundle"
+	"github.com/voltrun/voltrun/internal/core"
+)
+
+// burst makes n concurrent calls of fn and returns how many were cold.
+func burst(t *testing.T, e *Engine, fn *core.Function, n int) int {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	cold := 0
+	for range n {
+		wg.Go(func() {
+			out, err := e.Invoke(t.Context(), Call{Function: fn, Version: "$LATEST", Event: []byte(`{}`), Trigger: "api"})
+			if err != nil || out.Execution.Status != core.ExecSucceeded {
+				t.Errorf("call: %v %+v", err, out)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if out.Execution.ColdStart {
+				cold++
+			}
+		})
+	}
+	wg.Wait()
+	return cold
+}
+
+// TestShortCallsQueueForBusyInstances: a burst of short calls waits for the
+// busy warm instance instead of starting one interpreter per call.
+func TestShortCallsQueueForBusyInstances(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.queueAfter = 1
+	call(t, e, fn)
+	call(t, e, fn) // a warm call: the code's call time is now known
+	e.mu.Lock()
+	e.coldTime[fn.Runtime] = 10 * time.Second // a wait never gives up in this test
+	e.mu.Unlock()
+	if cold := burst(t, e, fn, 8); cold != 0 {
+		t.Fatalf("%d of 8 short calls started an instance; want all served by the warm one", cold)
+	}
+	if e.Idle() != 1 {
+		t.Fatalf("%d idle instances after the burst, want 1", e.Idle())
+	}
+	var m dto.Metric
+	if err := e.metrics.queued.WithLabelValues("served").Write(&m); err != nil || m.GetCounter().GetValue() == 0 {
+		t.Fatalf("no call was counted as queued (%v)", err)
+	}
+}
+
+// TestLongCallsStartInstances: calls much longer than a cold start do not
+// wait for each other: each gets an instance of its own.
+func TestLongCallsStartInstances(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.queueAfter = 1
+	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(
+		`exports.handler = async () => { await new Promise((r) => setTimeout(r, 400)); return 1; };`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := *fn
+	slow.Code, slow.CodeSHA256 = b.Archive, b.SHA256
+	call(t, e, &slow)
+	call(t, e, &slow)
+	e.mu.Lock()
+	e.coldTime[fn.Runtime] = 50 * time.Millisecond
+	e.mu.Unlock()
+	if cold := burst(t, e, &slow, 4); cold != 3 {
+		t.Fatalf("%d of 4 concurrent 400 ms calls started an instance; want 3 (one was warm)", cold)
+	}
+}
+
+// TestWaiterStartsWhenItsInstanceDies: a call queued behind an instance
+// that crashes starts a new one instead of waiting out its budget.
+func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.queueAfter = 1
+	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(
+		`exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 200)); process.exit(3); } return 1; };`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := *fn
+	f.Code, f.CodeSHA256 = b.Archive, b.SHA256
+	call(t, e, &f)
+	call(t, e, &f)
+	e.mu.Lock()
+	e.coldTime[fn.Runtime] = 10 * time.Second
+	e.mu.Unlock()
+	crashed := make(chan *Outcome, 1)
+	go func() {
+		out, err := e.Invoke(t.Context(), Call{Function: &f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
+		if err != nil {
+			t.Error(err)
+		}
+		crashed <- out
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the crashing call never took the warm instance")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	began := time.Now()
+	out := call(t, e, &f)
+	if !out.Execution.ColdStart {
+		t.Fatal("the queued call was served by the crashed instance")
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("the queued call took %v: it waited out its budget", took)
+	}
+	if c := <-crashed; c == nil || c.Execution.Status == core.ExecSucceeded {
+		t.Fatalf("the crashing call did not fail: %+v", c)
+	}
+}
