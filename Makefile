@@ -10,10 +10,18 @@ export CGO_ENABLED := 0
 WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
 	web/package.json web/next.config.ts web/postcss.config.mjs web/tsconfig.json
 
-.PHONY: build web run test test-go test-web test-e2e test-short lint bench release docker clean
+# The sandbox init the server embeds (cmd/voltrun-sandbox-init), rebuilt
+# before every build that embeds it; GOARCH picks its architecture.
+INIT_BIN := cmd/voltrun/sandboxinit/voltrun-sandbox-init
+TAGS := -tags sandboxinit
 
-build: web ## build bin/voltrun (static, with the dashboard embedded)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/voltrun ./cmd/voltrun
+.PHONY: build sandbox-init web run test test-go test-web test-e2e test-short lint bench release docker clean
+
+build: web sandbox-init ## build bin/voltrun (static, with the dashboard and the sandbox init embedded)
+	$(GO) build $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o bin/voltrun ./cmd/voltrun
+
+sandbox-init: ## the standalone sandbox init embedded by the builds below
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(INIT_BIN) ./cmd/voltrun-sandbox-init
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund
@@ -28,9 +36,9 @@ run: build ## build and start the server on :8080 with embedded defaults
 
 test: test-go test-web test-e2e ## every test: Go (race detector, needs root for the sandboxes), dashboard unit and browser tests
 
-test-go: ## go vet and the Go tests with the race detector
-	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+test-go: sandbox-init ## go vet and the Go tests with the race detector
+	$(GO) vet $(TAGS) ./...
+	CGO_ENABLED=1 $(GO) test $(TAGS) -race -count=1 -timeout 20m ./...
 
 test-web: web/node_modules/.package-lock.json ## dashboard type check, format check and unit tests
 	npm --prefix web run typecheck
@@ -40,8 +48,8 @@ test-web: web/node_modules/.package-lock.json ## dashboard type check, format ch
 test-e2e: build ## the dashboard in a real browser (Chromium) against the real binary
 	VOLTRUN_BIN=$(CURDIR)/bin/voltrun npm --prefix web run test:e2e
 
-test-short: ## the quick tests only
-	$(GO) test -short -count=1 ./...
+test-short: sandbox-init ## the quick tests only
+	$(GO) test $(TAGS) -short -count=1 ./...
 
 $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION):
 	mkdir -p $(TOOLS)
@@ -51,12 +59,16 @@ $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION):
 lint: $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION) ## golangci-lint with .golangci.yml
 	$(TOOLS)/golangci-lint-$(GOLANGCI_VERSION) run ./...
 
-bench: ## benchmarks with same-run baselines; figures go to docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./cmd/... ./internal/...
+bench: sandbox-init ## benchmarks with same-run baselines; figures go to docs/benchmarks.md
+	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 2s -count 1 ./cmd/... ./internal/...
 
 release: web ## dist/: static binaries for linux/amd64 and arm64 with SHA256SUMS
 	rm -rf dist && mkdir -p dist
-	for arch in amd64 arm64; do GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/voltrun-$(VERSION)-linux-$$arch ./cmd/voltrun; done
+	for arch in amd64 arm64; do \
+		$(MAKE) --no-print-directory sandbox-init GOOS=linux GOARCH=$$arch && \
+		GOOS=linux GOARCH=$$arch $(GO) build $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o dist/voltrun-$(VERSION)-linux-$$arch ./cmd/voltrun || exit 1; \
+	done
+	$(MAKE) --no-print-directory sandbox-init
 	cd dist && sha256sum voltrun-* > SHA256SUMS
 
 docker: ## the container image (needs a Docker engine)

@@ -29,8 +29,17 @@ var benchFuncs = map[string]map[string]string{
 
 var benchHandlers = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
 
-func benchDriver(b *testing.B) *Driver {
-	d := New(Options{StateDir: b.TempDir()})
+// benchDriver returns a driver running the standalone sandbox init, or
+// re-executing the test binary when reexec is set.
+func benchDriver(b *testing.B, reexec bool) *Driver {
+	var init []byte
+	if !reexec {
+		var err error
+		if init, err = standaloneInit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d := New(Options{StateDir: b.TempDir(), Init: init})
 	if err := d.Available(); err != nil {
 		b.Skipf("linuxns unavailable: %v", err)
 	}
@@ -50,8 +59,8 @@ func benchCode(b *testing.B, rt string) string {
 	return dir
 }
 
-func benchColdStart(b *testing.B, rt string) {
-	d := benchDriver(b)
+func benchColdStart(b *testing.B, rt string, reexec bool) {
+	d := benchDriver(b, reexec)
 	code := benchCode(b, rt)
 	ctx := context.Background()
 	var ready, loads, firsts []time.Duration
@@ -86,7 +95,7 @@ func benchColdStart(b *testing.B, rt string) {
 }
 
 func benchWarm(b *testing.B, rt string) {
-	d := benchDriver(b)
+	d := benchDriver(b, false)
 	ctx := context.Background()
 	inst, err := d.Create(ctx, sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)})
 	if err != nil {
@@ -128,9 +137,14 @@ func benchBare(b *testing.B, path string, args ...string) {
 	b.ReportMetric(ms(p(lat, 50)), "p50-ms")
 }
 
-func BenchmarkColdStartNode(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode) }
-func BenchmarkColdStartPython(b *testing.B) { benchColdStart(b, sandbox.RuntimePython) }
-func BenchmarkWarmInvokeNode(b *testing.B)  { benchWarm(b, sandbox.RuntimeNode) }
+func BenchmarkColdStartNode(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode, false) }
+func BenchmarkColdStartPython(b *testing.B) { benchColdStart(b, sandbox.RuntimePython, false) }
+
+// The same with the test binary re-executed as the init: what the
+// standalone init saves.
+func BenchmarkColdStartNodeReexec(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode, true) }
+func BenchmarkColdStartPythonReexec(b *testing.B) { benchColdStart(b, sandbox.RuntimePython, true) }
+func BenchmarkWarmInvokeNode(b *testing.B)        { benchWarm(b, sandbox.RuntimeNode) }
 func BenchmarkWarmInvokePython(b *testing.B) {
 	benchWarm(b, sandbox.RuntimePython)
 }

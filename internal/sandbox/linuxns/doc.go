@@ -6,12 +6,17 @@
 //
 // # Process tree
 //
-//	server ──(clone, new namespaces)──▶ init: this binary re-executed (PID 1)
+//	server ──(clone, new namespaces)──▶ init (PID 1)
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
 //
-// The server re-executes /proc/self/exe with a marker; main() must call
-// Reexec first so that the child runs the init stage instead of the server.
+// The init is Options.Init, a standalone build of cmd/voltrun-sandbox-init
+// that the server embeds and executes from a sealed memory file; without
+// it the server re-executes /proc/self/exe with a marker, and main() must
+// call Reexec first so that the child runs the init stage instead of the
+// server. The standalone init skips the server's package initialisation
+// (tens of milliseconds) and keeps ~1.5 MiB per idle instance instead of
+// ~4.5 MiB.
 // The init waits for the host to place it in the instance's cgroups, builds
 // a read-only root (read-only binds of /usr and the code at /var/task, the
 // bootstraps at /opt/voltrun, a synthesized /etc, a minimal /dev, a

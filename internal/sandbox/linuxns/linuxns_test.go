@@ -5,8 +5,13 @@ package linuxns
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,19 +24,47 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The driver re-executes this test binary as the sandbox init.
+	// Without Options.Init the driver re-executes this test binary as the
+	// sandbox init.
 	if Reexec() {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// newTestDriver returns an available driver, or skips saying why. On CI
-// (CI=true) a root host with cgroups must run the suite: there an
-// unavailable driver is a failure, not a skip.
+// standaloneInit builds cmd/voltrun-sandbox-init once: the init the server
+// ships, which the tests run unless they test the re-exec fallback.
+var standaloneInit = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "voltrun-init")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "init")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/voltrun/voltrun/cmd/voltrun-sandbox-init")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build the sandbox init: %v: %s", err, msg)
+	}
+	return os.ReadFile(out)
+})
+
+// newTestDriver returns an available driver running the standalone init,
+// or skips saying why. On CI (CI=true) a root host with cgroups must run
+// the suite: there an unavailable driver is a failure, not a skip.
 func newTestDriver(t *testing.T) *Driver {
 	t.Helper()
-	d := New(Options{StateDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
+	init, err := standaloneInit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestDriverWith(t, init)
+}
+
+// newTestDriverWith is newTestDriver with Options.Init = init.
+func newTestDriverWith(t *testing.T, init []byte) *Driver {
+	t.Helper()
+	d := New(Options{StateDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Init: init})
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" && os.Geteuid() == 0 && hostHasCgroups() {
 			t.Fatalf("CI runs as root on a host with cgroups, so the linuxns suite must run: %v", err)
@@ -49,6 +82,64 @@ func hostHasCgroups() bool {
 
 func TestSuite(t *testing.T) {
 	sandboxtest.Run(t, newTestDriver(t))
+}
+
+// TestReexecInit: without a standalone init the driver re-executes the
+// binary it runs in, and instances work the same.
+func TestReexecInit(t *testing.T) {
+	d := newTestDriverWith(t, nil)
+	if d.initPath != "/proc/self/exe" {
+		t.Fatalf("init path %q, want the re-exec", d.initPath)
+	}
+	code := t.TempDir()
+	if err := os.Chmod(code, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(code, "index.js"), []byte(`exports.handler = async (e) => e.n + 1;`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	inst, err := d.Create(ctx, sandbox.Spec{Runtime: sandbox.RuntimeNode, CodeDir: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Destroy(context.Background())
+	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: "index.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := inst.Invoke(ctx, sandbox.Request{ID: "r", Event: []byte(`{"n":41}`), Deadline: time.Now().Add(5 * time.Second)}, nil)
+	if err != nil || res.Status != sandbox.StatusSucceeded || string(res.Payload) != "42" {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+// TestStandaloneInitIsSmall: the shipped init holds little memory per
+// instance, unlike a re-executed server: every idle instance keeps one.
+func TestStandaloneInitIsSmall(t *testing.T) {
+	d := newTestDriver(t)
+	if !strings.HasPrefix(d.initPath, "/proc/self/fd/") {
+		t.Fatalf("init path %q: the standalone init is not in use", d.initPath)
+	}
+	inst, err := d.Create(t.Context(), sandbox.Spec{Runtime: sandbox.RuntimePython})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Destroy(context.Background())
+	// Its code is one memory file shared by every instance; what each
+	// instance adds is its anonymous memory.
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", inst.(*instance).cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anonKB int
+	for line := range strings.Lines(string(status)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "RssAnon:" {
+			anonKB, _ = strconv.Atoi(f[1])
+		}
+	}
+	if anonKB == 0 || anonKB > 2048 {
+		t.Fatalf("the sandbox init holds %d KiB of anonymous memory; want 1..2048", anonKB)
+	}
 }
 
 // TestDestroyReleasesEverything checks what the generic suite cannot see:

@@ -55,12 +55,41 @@ func newOutputPipe(name string) (r, w *os.File, err error) {
 	return os.NewFile(uintptr(p[0]), name+"-r"), os.NewFile(uintptr(p[1]), name+"-w"), nil
 }
 
-// startInit starts the sandbox init: this binary re-executed in new user,
+// sealedExecutable puts b in a sealed memory file and returns a path that
+// executes it. The descriptor stays open, close-on-exec, for the life of
+// the process, numbered above the few a child is given so that setting up
+// a child's descriptors never overwrites it before the exec.
+func sealedExecutable(name string, b []byte) (string, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return "", fmt.Errorf("memfd_create: %w", err)
+	}
+	defer unix.Close(fd)
+	for rest := b; len(rest) > 0; {
+		n, err := unix.Write(fd, rest)
+		if err != nil {
+			return "", fmt.Errorf("write %s: %w", name, err)
+		}
+		rest = rest[n:]
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		return "", fmt.Errorf("seal %s: %w", name, err)
+	}
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		return "", fmt.Errorf("keep %s: %w", name, err)
+	}
+	return fmt.Sprintf("/proc/self/fd/%d", high), nil
+}
+
+// startInit starts the sandbox init (initPath: a standalone build, or this
+// binary re-executed) in new user,
 // pid, mount, network, IPC and UTS namespaces, as root of the new user
 // namespace (mapped to uidBase on the host), with nothing of the server's
 // environment, placed in (v2) or able to join (v1, the returned tasks
 // files) the instance's cgroup. codeDir may be nil.
-func startInit(uidBase int, codeDir *os.File, cg cgroup) (*exec.Cmd, *hostPipes, []string, error) {
+func startInit(initPath string, uidBase int, codeDir *os.File, cg cgroup) (*exec.Cmd, *hostPipes, []string, error) {
 	hp := &hostPipes{}
 	var child []*os.File // the sandbox's ends, closed here once started
 	defer func() {
@@ -101,7 +130,7 @@ func startInit(uidBase int, codeDir *os.File, cg cgroup) (*exec.Cmd, *hostPipes,
 	}
 	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: uidBase, Size: idMapSize}}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		Path:       initPath,
 		Args:       []string{initArg0},
 		Env:        []string{initEnvKey + "=" + initEnvVal},
 		Dir:        "/",
