@@ -94,4 +94,41 @@ describe("createClient", () => {
     await api.listExecutions("fn", "failed", "c1");
     expect(f.calls[0].url).toBe("/api/functions/fn/executions?limit=50&status=failed&cursor=c1");
   });
+
+  it("invokes a version or an alias by qualifier, the draft without one", async () => {
+    const f = fakeFetch(() => json(200, {}));
+    const api = createClient({ token: () => "t", onUnauthorized: () => {}, fetch: f.fetch });
+    await api.invoke("fn", {}, "prod");
+    await api.invoke("fn", {}, "3");
+    await api.invoke("fn", {}, "$LATEST");
+    expect(f.calls.map((c) => c.url)).toEqual([
+      "/api/functions/fn/invoke?qualifier=prod",
+      "/api/functions/fn/invoke?qualifier=3",
+      "/api/functions/fn/invoke",
+    ]);
+  });
+
+  it("publishes versions and moves aliases with the documented bodies", async () => {
+    const f = fakeFetch(() => json(200, {}));
+    const api = createClient({ token: () => "t", onUnauthorized: () => {}, fetch: f.fetch });
+    await api.publishVersion("fn", "first");
+    await api.putAlias("fn", "prod", { version: 2, description: "live" });
+    await api.deleteAlias("fn", "prod");
+    expect(f.calls.map((c) => `${c.init.method} ${c.url} ${c.init.body ?? ""}`)).toEqual([
+      'POST /api/functions/fn/versions {"description":"first"}',
+      'PUT /api/functions/fn/aliases/prod {"version":2,"description":"live"}',
+      "DELETE /api/functions/fn/aliases/prod ",
+    ]);
+  });
+
+  it("builds the usage query", async () => {
+    const f = fakeFetch(() => json(200, { totals: {}, series: [] }));
+    const api = createClient({ token: () => "t", onUnauthorized: () => {}, fetch: f.fetch });
+    await api.getUsage({ from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", granularity: "hour" });
+    await api.getUsage({ from: "2026-01-01", to: "2026-01-08", granularity: "day", functionId: "hello" });
+    expect(f.calls[0].url).toBe(
+      "/api/usage?from=2026-01-01T00%3A00%3A00Z&to=2026-01-02T00%3A00%3A00Z&granularity=hour",
+    );
+    expect(f.calls[1].url).toBe("/api/usage?from=2026-01-01&to=2026-01-08&granularity=day&function_id=hello");
+  });
 });

@@ -4,8 +4,22 @@
 
 export type Runtime = "nodejs" | "python";
 
-export const SCOPES = ["functions:read", "functions:write", "functions:invoke", "keys:write", "usage:read"] as const;
+/** Every scope the server accepts (internal/core/apikey.go), in its order.
+ * `admin` grants nothing unless the key's user is an admin. */
+export const SCOPES = [
+  "functions:read",
+  "functions:write",
+  "functions:invoke",
+  "keys:write",
+  "usage:read",
+  "webhooks:write",
+  "admin",
+] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** The scopes a user may give a key: `admin` only when they are an admin. */
+export const scopesFor = (role: User["role"] | undefined): Scope[] =>
+  SCOPES.filter((s) => s !== "admin" || role === "admin");
 
 export interface User {
   id: string;
@@ -38,6 +52,10 @@ export interface FunctionConfig {
   version: string;
   created_at: string;
   updated_at: string;
+  /** When it was last called and how that call ended; null (or absent on
+   * older servers) when it never was. */
+  last_invoked_at?: string | null;
+  last_status?: ExecutionStatus | null;
 }
 
 /** A function read on its own: with its draft's files. */
@@ -74,7 +92,7 @@ export interface CreatedKey extends APIKey {
   key: string;
 }
 
-export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "timeout" | "killed";
+export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "timeout" | "killed" | "dead_lettered";
 
 export interface InvocationError {
   type: string;
@@ -124,6 +142,70 @@ export interface Execution {
   billed_ms: number;
   started_at: string;
   finished_at: string;
+}
+
+/** An immutable snapshot of a function's draft. */
+export interface Version {
+  function_id: string;
+  version: number;
+  description: string;
+  runtime: Runtime;
+  handler: string;
+  memory_mb: number;
+  timeout_ms: number;
+  env: Record<string, string>;
+  code_sha256: string;
+  code_size: number;
+  created_at: string;
+  /** Single reads only: the version's text files. */
+  files?: Record<string, string>;
+  binary_files?: string[];
+}
+
+/** A named pointer to a version, optionally splitting traffic (a canary). */
+export interface Alias {
+  function_id: string;
+  name: string;
+  version: number;
+  description: string;
+  routing: { version: number; weight: number } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Granularity = "hour" | "day";
+
+/** Usage in a bucket or a period. The percentiles are null where nothing
+ * ran, and absent on servers that do not compute them. */
+export interface UsageTotals {
+  invocations: number;
+  errors: number;
+  duration_ms: number;
+  billed_ms: number;
+  gb_seconds: number;
+  p50_ms?: number | null;
+  p95_ms?: number | null;
+}
+
+export interface UsagePoint extends UsageTotals {
+  start: string;
+}
+
+export interface Usage {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  function_id?: string;
+  totals: UsageTotals;
+  series: UsagePoint[];
+  functions?: ({ function_id: string; function_name: string } & UsageTotals)[];
+}
+
+export interface UsageQuery {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  functionId?: string;
 }
 
 export interface Page<T> {
@@ -177,7 +259,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
 
 /** Same origin in production (the binary serves both); the API's own
  * address during `next dev`. */
-const API_BASE = process.env.NEXT_PUBLIC_API_URL?.replace(/\/+$/, "") ?? "";
+export const API_BASE = process.env.NEXT_PUBLIC_API_URL?.replace(/\/+$/, "") ?? "";
 
 export interface ClientOptions {
   token: () => string | null;
@@ -236,9 +318,32 @@ export function createClient(opts: ClientOptions) {
     updateFunction: (id: string, b: FunctionInput) => request<FunctionDetail>("PATCH", fn(id), b),
     deleteFunction: (id: string) => request<void>("DELETE", fn(id)),
 
-    /** Runs the draft with event as the body, synchronously. */
-    invoke: (id: string, event: unknown, signal?: AbortSignal) =>
-      request<InvokeResult>("POST", `${fn(id)}/invoke`, event, signal),
+    /** Runs the draft, or the version or alias named by qualifier, with
+     * event as the body, synchronously. */
+    invoke: (id: string, event: unknown, qualifier = "", signal?: AbortSignal) =>
+      request<InvokeResult>(
+        "POST",
+        `${fn(id)}/invoke${qualifier && qualifier !== "$LATEST" ? `?qualifier=${encodeURIComponent(qualifier)}` : ""}`,
+        event,
+        signal,
+      ),
+
+    listVersions: (id: string) => request<Page<Version>>("GET", `${fn(id)}/versions?limit=500`),
+    getVersion: (id: string, n: number) => request<Version>("GET", `${fn(id)}/versions/${n}`),
+    publishVersion: (id: string, description: string) =>
+      request<Version>("POST", `${fn(id)}/versions`, { description }),
+    listAliases: (id: string) => request<Page<Alias>>("GET", `${fn(id)}/aliases`),
+    /** Creates or moves an alias. A PUT replaces it whole: pass the
+     * description to keep it. */
+    putAlias: (id: string, name: string, b: { version: number; description?: string }) =>
+      request<Alias>("PUT", `${fn(id)}/aliases/${encodeURIComponent(name)}`, b),
+    deleteAlias: (id: string, name: string) => request<void>("DELETE", `${fn(id)}/aliases/${encodeURIComponent(name)}`),
+
+    getUsage: (q: UsageQuery, signal?: AbortSignal) => {
+      const p = new URLSearchParams({ from: q.from, to: q.to, granularity: q.granularity });
+      if (q.functionId) p.set("function_id", q.functionId);
+      return request<Usage>("GET", `/api/usage?${p}`, undefined, signal);
+    },
     listExecutions: (id: string, status = "", cursor = "") => {
       const q = new URLSearchParams({ limit: "50" });
       if (status) q.set("status", status);

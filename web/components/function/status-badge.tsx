@@ -9,6 +9,7 @@ const TONE = {
   timeout: "amber",
   queued: "neutral",
   running: "blue",
+  dead_lettered: "red",
 } as const;
 
 const LABEL: Record<ExecutionStatus, string> = {
@@ -18,15 +19,27 @@ const LABEL: Record<ExecutionStatus, string> = {
   timeout: "Timed out",
   queued: "Queued",
   running: "Running",
+  dead_lettered: "Dead-lettered",
 };
 
-export function StatusBadge({ status }: { status: ExecutionStatus }) {
+/** An execution's status; null reads "Never invoked" (a function's last
+ * status before its first call). */
+export function StatusBadge({ status }: { status: ExecutionStatus | null | undefined }) {
+  if (!status) {
+    return (
+      <Badge tone="neutral" className="text-subtle">
+        Never invoked
+      </Badge>
+    );
+  }
   return (
     <Badge tone={TONE[status] ?? "neutral"} dot>
       {LABEL[status] ?? status}
     </Badge>
   );
 }
+
+export const statusLabel = (s: ExecutionStatus) => LABEL[s] ?? s;
 
 export function StartBadge({ cold }: { cold: boolean }) {
   return cold ? (

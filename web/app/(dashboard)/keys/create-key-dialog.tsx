@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { ErrorState } from "@/components/ui/feedback";
 import { Field, Input, Select } from "@/components/ui/field";
-import { ApiError, type APIKey, type CreatedKey, type Scope, SCOPES } from "@/lib/api";
+import { ApiError, type APIKey, type CreatedKey, type Scope, scopesFor } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 
 const SCOPE_HELP: Record<Scope, string> = {
@@ -16,6 +16,8 @@ const SCOPE_HELP: Record<Scope, string> = {
   "functions:invoke": "Invoke functions and call them over HTTP",
   "keys:write": "Create and revoke API keys",
   "usage:read": "Read usage and billing figures",
+  "webhooks:write": "Create and delete webhooks, read their deliveries",
+  admin: "Use the operator endpoints (works only for an admin's key)",
 };
 
 const EXPIRY = [
@@ -36,8 +38,9 @@ export function CreateKeyDialog({
   onClose: () => void;
   onCreated: (k: APIKey) => void;
 }) {
-  const { api } = useAuth();
+  const { api, user } = useAuth();
   const toast = useToast();
+  const offered = scopesFor(user?.role);
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<Scope[]>(["functions:invoke"]);
   const [expiry, setExpiry] = useState("");
@@ -132,6 +135,7 @@ export function CreateKeyDialog({
       onClose={close}
       title="Create an API key"
       description="The key can do only what its scopes allow."
+      className="sm:max-w-2xl"
       footer={
         <>
           <Button variant="secondary" onClick={close}>
@@ -158,27 +162,29 @@ export function CreateKeyDialog({
             />
           )}
         </Field>
-        <fieldset className="space-y-2" aria-describedby={fields.scopes ? "scopes-error" : undefined}>
+        <fieldset aria-describedby={fields.scopes ? "scopes-error" : undefined}>
           <legend className="mb-2 text-[13px] font-medium">Scopes</legend>
-          {SCOPES.map((s) => (
-            <label
-              key={s}
-              className="flex cursor-pointer items-start gap-3 rounded-lg border border-border px-3 py-2.5 hover:bg-surface-2/60 has-[:checked]:border-border-strong has-[:checked]:bg-surface-2/60"
-            >
-              <input
-                type="checkbox"
-                className="mt-0.5 size-4 accent-zinc-900 dark:accent-zinc-100"
-                checked={scopes.includes(s)}
-                onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
-              />
-              <span className="min-w-0">
-                <span className="block font-mono text-[13px]">{s}</span>
-                <span className="block text-xs text-subtle">{SCOPE_HELP[s]}</span>
-              </span>
-            </label>
-          ))}
+          <div className="grid gap-2 sm:grid-cols-2">
+            {offered.map((s) => (
+              <label
+                key={s}
+                className="flex cursor-pointer items-start gap-3 rounded-lg border border-border px-3 py-2.5 hover:bg-surface-2/60 has-[:checked]:border-border-strong has-[:checked]:bg-surface-2/60"
+              >
+                <input
+                  type="checkbox"
+                  className="mt-0.5 size-4 accent-zinc-900 dark:accent-zinc-100"
+                  checked={scopes.includes(s)}
+                  onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
+                />
+                <span className="min-w-0">
+                  <span className="block font-mono text-[13px]">{s}</span>
+                  <span className="block text-xs text-subtle">{SCOPE_HELP[s]}</span>
+                </span>
+              </label>
+            ))}
+          </div>
           {fields.scopes && (
-            <p id="scopes-error" className="text-[13px] text-red-600 dark:text-red-400">
+            <p id="scopes-error" className="mt-2 text-[13px] text-red-600 dark:text-red-400">
               {fields.scopes}
             </p>
           )}
