@@ -4,18 +4,26 @@ import { ChevronRight, FunctionSquare, Globe, Plus, Search } from "lucide-react"
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { PageBody, PageHeader } from "@/components/app-shell";
+import { StatusBadge } from "@/components/function/status-badge";
 import { RuntimeBadge } from "@/components/runtime-badge";
 import { Badge } from "@/components/ui/badge";
 import { Button, ButtonLink } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { EmptyState, ErrorState, Skeleton } from "@/components/ui/feedback";
-import { Input } from "@/components/ui/field";
+import { Input, Select } from "@/components/ui/field";
 import type { FunctionConfig } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
-import { dateTime, duration, memory, timeAgo } from "@/lib/format";
+import { dateTime, memory, timeAgo } from "@/lib/format";
+import { type FunctionSort, sortFunctions } from "@/lib/sort";
 
 const COLS =
-  "grid grid-cols-[minmax(0,1fr)_auto] items-center gap-4 md:grid-cols-[minmax(0,2.4fr)_7rem_5rem_5rem_8rem_1rem]";
+  "grid grid-cols-[minmax(0,1fr)_auto] items-center gap-4 md:grid-cols-[minmax(0,2.4fr)_8.5rem_6.5rem_5rem_8rem_1rem]";
+
+const SORTS: { value: FunctionSort; label: string }[] = [
+  { value: "last_invoked", label: "Last invoked" },
+  { value: "name", label: "Name" },
+  { value: "updated", label: "Last updated" },
+];
 
 export function FunctionsList() {
   const { api } = useAuth();
@@ -24,6 +32,7 @@ export function FunctionsList() {
   const [error, setError] = useState("");
   const [more, setMore] = useState(false);
   const [query, setQuery] = useState("");
+  const [sort, setSort] = useState<FunctionSort>("last_invoked");
 
   const load = useCallback(
     async (from = "") => {
@@ -45,9 +54,12 @@ export function FunctionsList() {
 
   const shown = useMemo(() => {
     const q = query.trim().toLowerCase();
-    if (!items || !q) return items;
-    return items.filter((f) => f.name.includes(q) || f.description.toLowerCase().includes(q) || f.runtime.includes(q));
-  }, [items, query]);
+    if (!items) return items;
+    const found = q
+      ? items.filter((f) => f.name.includes(q) || f.description.toLowerCase().includes(q) || f.runtime.includes(q))
+      : items;
+    return sortFunctions(found, sort);
+  }, [items, query, sort]);
 
   return (
     <PageBody>
@@ -92,29 +104,45 @@ export function FunctionsList() {
 
       {items && items.length > 0 && shown && (
         <>
-          <div className="relative mb-4 max-w-sm">
-            <Search
-              className="pointer-events-none absolute top-1/2 left-3 size-4 -translate-y-1/2 text-subtle"
-              aria-hidden
-            />
-            <Input
-              type="search"
-              aria-label="Search functions"
-              placeholder="Search by name, description or runtime"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-              className="pl-9"
-            />
+          <div className="mb-4 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
+            <div className="relative w-full sm:max-w-sm">
+              <Search
+                className="pointer-events-none absolute top-1/2 left-3 size-4 -translate-y-1/2 text-subtle"
+                aria-hidden
+              />
+              <Input
+                type="search"
+                aria-label="Search functions"
+                placeholder="Search by name, description or runtime"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                className="pl-9"
+              />
+            </div>
+            <label className="flex items-center gap-2 text-[13px] whitespace-nowrap text-muted">
+              Sort by
+              <Select
+                value={sort}
+                onChange={(e) => setSort(e.target.value as FunctionSort)}
+                className="h-8 w-auto text-[13px]"
+              >
+                {SORTS.map((o) => (
+                  <option key={o.value} value={o.value}>
+                    {o.label}
+                  </option>
+                ))}
+              </Select>
+            </label>
           </div>
           <Card className="overflow-hidden">
             <div
               className={`${COLS} hidden border-b border-border bg-surface-2/50 px-4 py-2.5 text-xs font-medium text-subtle md:grid`}
             >
               <span>Name</span>
+              <span>Status</span>
               <span>Runtime</span>
               <span>Memory</span>
-              <span>Timeout</span>
-              <span>Updated</span>
+              <span>Last invoked</span>
               <span />
             </div>
             <ul role="list" aria-label="Functions" className="divide-y divide-border">
@@ -138,15 +166,22 @@ export function FunctionsList() {
                       </span>
                     </span>
                     <span className="hidden md:block">
+                      <StatusBadge status={f.last_status} />
+                    </span>
+                    <span className="hidden md:block">
                       <RuntimeBadge runtime={f.runtime} />
                     </span>
                     <span className="hidden text-sm text-muted tabular-nums md:block">{memory(f.memory_mb)}</span>
-                    <span className="hidden text-sm text-muted tabular-nums md:block">{duration(f.timeout_ms)}</span>
-                    <span className="text-[13px] text-subtle md:text-sm" title={dateTime(f.updated_at)}>
+                    <span className="flex flex-col items-end gap-1 md:block">
                       <span className="md:hidden">
-                        <RuntimeBadge runtime={f.runtime} />{" "}
+                        <StatusBadge status={f.last_status} />
                       </span>
-                      {timeAgo(f.updated_at)}
+                      <span
+                        className={`text-[13px] text-subtle md:text-sm ${f.last_invoked_at ? "" : "hidden md:inline"}`}
+                        title={f.last_invoked_at ? `Last invoked ${dateTime(f.last_invoked_at)}` : "Never invoked"}
+                      >
+                        {f.last_invoked_at ? timeAgo(f.last_invoked_at) : "—"}
+                      </span>
                     </span>
                     <ChevronRight
                       className="hidden size-4 text-subtle transition-transform group-hover:translate-x-0.5 md:block"
