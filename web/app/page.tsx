@@ -10,7 +10,7 @@ export default function Home() {
   const { ready, user } = useAuth();
   const router = useRouter();
   useEffect(() => {
-    if (ready) router.replace(user ? "/functions/" : "/login/");
+    if (ready) router.replace(user ? "/overview/" : "/login/");
   }, [ready, user, router]);
   return (
     <main className="grid min-h-dvh place-items-center">

@@ -97,7 +97,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
   return (
     <div className="min-h-dvh lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
       <aside className="sticky top-0 hidden h-dvh flex-col border-r border-border bg-surface/60 px-3 py-4 lg:flex">
-        <Link href="/functions/" className="mb-6 px-2" aria-label="VoltRun home">
+        <Link href="/overview/" className="mb-6 px-2" aria-label="VoltRun home">
           <Logo />
         </Link>
         <div className="flex-1">
@@ -107,7 +107,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
       </aside>
 
       <header className="sticky top-0 z-30 flex h-14 items-center justify-between border-b border-border bg-bg/80 px-4 backdrop-blur lg:hidden">
-        <Link href="/functions/" aria-label="VoltRun home">
+        <Link href="/overview/" aria-label="VoltRun home">
           <Logo />
         </Link>
         <button

@@ -1,4 +1,4 @@
-import { FunctionSquare, KeyRound, type LucideIcon } from "lucide-react";
+import { FunctionSquare, KeyRound, LayoutDashboard, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   href: string;
@@ -6,9 +6,9 @@ export interface NavItem {
   icon: LucideIcon;
 }
 
-// The sidebar's sections. Overview (charts), live logs, versions and usage
-// join this list as their APIs land.
+// The sidebar's sections; Overview is where signing in lands.
 export const NAV: NavItem[] = [
+  { href: "/overview/", label: "Overview", icon: LayoutDashboard },
   { href: "/functions/", label: "Functions", icon: FunctionSquare },
   { href: "/keys/", label: "API keys", icon: KeyRound },
 ];

@@ -10,6 +10,8 @@ interface AuthState {
   /** False until the stored session was read (on the client only). */
   ready: boolean;
   user: User | null;
+  /** The session's token, for what cannot send a header (WebSockets). */
+  token: string | null;
   /** Set when the user chose to sign out, so no "next" page is kept. */
   signedOut: boolean;
   api: Client;
@@ -39,7 +41,7 @@ export function loginHref(): string {
 
 /** Only same-site paths may be a post-login destination. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/functions/";
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/overview/";
 }
 
 /**
@@ -113,7 +115,16 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
   );
 
   const value = useMemo<AuthState>(
-    () => ({ ready, user: session?.user ?? null, signedOut, api, signIn, signOut, setUser }),
+    () => ({
+      ready,
+      user: session?.user ?? null,
+      token: session?.token ?? null,
+      signedOut,
+      api,
+      signIn,
+      signOut,
+      setUser,
+    }),
     [ready, session, signedOut, api, signIn, signOut, setUser],
   );
 
