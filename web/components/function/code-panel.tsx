@@ -16,6 +16,8 @@ export function CodePanel({
   onSelect,
   onEdit,
   readOnlyReason,
+  editorHeight = "max(440px, calc(100dvh - 290px))",
+  className,
 }: {
   fnId: string;
   paths: string[];
@@ -25,9 +27,11 @@ export function CodePanel({
   onSelect: (path: string) => void;
   onEdit: (path: string, text: string) => void;
   readOnlyReason?: string;
+  editorHeight?: string;
+  className?: string;
 }) {
   return (
-    <Card className="flex min-w-0 flex-col overflow-hidden">
+    <Card className={cn("flex min-w-0 flex-col overflow-hidden", className)}>
       <div role="tablist" aria-label="Files" className="flex overflow-x-auto border-b border-border bg-surface-2/40">
         {paths.map((p) => (
           <button
@@ -61,7 +65,7 @@ export function CodePanel({
             language={languageOf(active)}
             onChange={(text) => onEdit(active, text)}
             readOnly={!!readOnlyReason}
-            height="max(440px, calc(100dvh - 290px))"
+            height={editorHeight}
             ariaLabel={`Code of ${active}`}
           />
         </div>

@@ -1,20 +1,50 @@
 "use client";
 
-import { Play } from "lucide-react";
+import { Loader2, Play } from "lucide-react";
 import { useEffect, useState } from "react";
 import { CodeEditor } from "@/components/editor/code-editor";
 import { StartBadge, StatusBadge } from "@/components/function/status-badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ErrorState } from "@/components/ui/feedback";
+import { Select } from "@/components/ui/field";
 import { Segmented } from "@/components/ui/tabs";
-import { ApiError, type FunctionDetail, type InvokeResult, stackText } from "@/lib/api";
+import { type Alias, ApiError, type FunctionDetail, type InvokeResult, stackText, type Version } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
+import { cn } from "@/lib/cn";
 import { duration } from "@/lib/format";
 import { loadEvent, saveEvent } from "@/lib/templates";
 
-/** Runs the draft with a JSON test event and shows what came back. */
-export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeInvoke: () => Promise<boolean> }) {
+export const DRAFT = "$LATEST";
+
+/** What a qualifier runs, in words: "the draft", "version 3", "alias prod". */
+export function targetLabel(q: string, aliases: Alias[] | null): string {
+  if (!q || q === DRAFT) return "the draft";
+  if (/^\d+$/.test(q)) return `version ${q}`;
+  const a = aliases?.find((x) => x.name === q);
+  return a ? `alias ${q} (version ${a.version})` : `alias ${q}`;
+}
+
+/** Runs the draft, a version or an alias with a JSON test event and shows
+ * what came back. */
+export function InvokePanel({
+  fn,
+  beforeInvoke,
+  versions,
+  aliases,
+  target,
+  onTarget,
+  className,
+}: {
+  className?: string;
+  fn: FunctionDetail;
+  beforeInvoke: () => Promise<boolean>;
+  versions: Version[] | null;
+  aliases: Alias[] | null;
+  /** The qualifier: $LATEST, a version number or an alias name. */
+  target: string;
+  onTarget: (q: string) => void;
+}) {
   const { api } = useAuth();
   const [event, setEvent] = useState<string | null>(null);
   const [eventError, setEventError] = useState("");
@@ -37,11 +67,12 @@ export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeIn
     setEventError("");
     saveEvent(fn.id, event);
     // Unsaved code is saved first: the server runs the stored draft.
-    if (!(await beforeInvoke())) return;
+    if (target === DRAFT && !(await beforeInvoke())) return;
     setBusy(true);
     setFailure(null);
+    setResult(null);
     try {
-      const r = await api.invoke(fn.id, parsed);
+      const r = await api.invoke(fn.id, parsed, target);
       setResult(r);
       setView(r.status === "succeeded" || !r.logs ? "result" : "logs");
     } catch (e) {
@@ -53,9 +84,39 @@ export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeIn
   }
 
   return (
-    <Card className="flex flex-col overflow-hidden">
-      <div className="flex items-center justify-between gap-3 border-b border-border px-4 py-2.5">
+    <Card className={cn("flex min-w-0 flex-col overflow-hidden", className)}>
+      <div className="flex items-center gap-3 border-b border-border px-4 py-2.5">
         <h2 className="text-sm font-semibold">Test</h2>
+        <label className="ml-auto flex min-w-0 items-center gap-2">
+          <span className="hidden text-xs text-subtle sm:inline">Run</span>
+          <Select
+            value={target}
+            onChange={(e) => onTarget(e.target.value)}
+            className="h-8 w-auto max-w-48 min-w-0 text-[13px]"
+            aria-label="Invoke target"
+          >
+            <option value={DRAFT}>Draft ($LATEST)</option>
+            {aliases && aliases.length > 0 && (
+              <optgroup label="Aliases">
+                {aliases.map((a) => (
+                  <option key={a.name} value={a.name}>
+                    {a.name} → v{a.version}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {versions && versions.length > 0 && (
+              <optgroup label="Versions">
+                {versions.map((v) => (
+                  <option key={v.version} value={String(v.version)}>
+                    Version {v.version}
+                    {v.description ? ` — ${v.description}` : ""}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+          </Select>
+        </label>
         <Button size="sm" onClick={invoke} loading={busy} disabled={event === null}>
           {!busy && <Play className="fill-current" />} Invoke
         </Button>
@@ -77,9 +138,18 @@ export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeIn
       </div>
       <div className="min-h-48 flex-1 p-4" aria-live="polite" aria-busy={busy}>
         {failure && <InvokeFailure err={failure} />}
-        {!failure && !result && (
+        {!failure && !result && busy && (
+          <p
+            className="flex flex-col items-center gap-2 py-10 text-center text-sm text-muted"
+            data-testid="invoke-running"
+          >
+            <Loader2 className="size-5 animate-spin text-subtle" aria-hidden />
+            Running {targetLabel(target, aliases)}… its output streams to Live logs.
+          </p>
+        )}
+        {!failure && !result && !busy && (
           <p className="py-10 text-center text-sm text-subtle">
-            Invoke the function to see its result, logs and timing here.
+            Invoke {targetLabel(target, aliases)} to see its result, logs and timing here.
           </p>
         )}
         {!failure && result && (
@@ -89,7 +159,8 @@ export function InvokePanel({ fn, beforeInvoke }: { fn: FunctionDetail; beforeIn
               {result.reason && <span className="font-mono text-xs text-subtle">{result.reason}</span>}
               <StartBadge cold={result.cold_start} />
               <span className="ml-auto text-xs text-subtle tabular-nums">
-                {duration(result.duration_ms)} · billed {duration(result.billed_ms)} · {result.version}
+                {duration(result.duration_ms)} · billed {duration(result.billed_ms)} ·{" "}
+                {result.version === DRAFT ? "draft" : `v${result.version}`}
               </span>
             </div>
             <Segmented

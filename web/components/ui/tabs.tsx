@@ -28,7 +28,11 @@ export function Tabs<T extends string>({
     document.getElementById(`${idPrefix}-tab-${next.value}`)?.focus();
   };
   return (
-    <div role="tablist" aria-label={label} className={cn("flex gap-1 border-b border-border", className)}>
+    <div
+      role="tablist"
+      aria-label={label}
+      className={cn("flex gap-1 overflow-x-auto border-b border-border [scrollbar-width:none]", className)}
+    >
       {tabs.map((t, i) => {
         const selected = t.value === value;
         return (
@@ -43,7 +47,7 @@ export function Tabs<T extends string>({
             onClick={() => onChange(t.value)}
             onKeyDown={(e) => move(e, i)}
             className={cn(
-              "relative -mb-px flex items-center gap-2 px-3 py-2.5 text-sm font-medium transition-colors",
+              "relative flex shrink-0 items-center gap-2 px-3 py-2.5 text-sm font-medium transition-colors",
               selected
                 ? "text-fg after:absolute after:inset-x-2 after:bottom-0 after:h-0.5 after:rounded-full after:bg-fg"
                 : "text-subtle hover:text-fg",

@@ -7,8 +7,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { PageBody } from "@/components/app-shell";
 import { CodePanel } from "@/components/function/code-panel";
 import { ExecutionsPanel } from "@/components/function/executions-panel";
-import { InvokePanel } from "@/components/function/invoke-panel";
+import { DRAFT, InvokePanel } from "@/components/function/invoke-panel";
+import { LiveLogs } from "@/components/function/live-logs";
 import { SettingsPanel } from "@/components/function/settings-panel";
+import { useVersions } from "@/components/function/use-versions";
+import { VersionsPanel } from "@/components/function/versions-panel";
+import { UsagePanel } from "@/components/metrics/usage-panel";
 import { RuntimeBadge } from "@/components/runtime-badge";
 import { useToast } from "@/components/toast";
 import { Badge } from "@/components/ui/badge";
@@ -19,9 +23,10 @@ import { ApiError, type FunctionDetail } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 import { changedPaths, entryFile, orderedPaths } from "@/lib/files";
 import { duration, memory, timeAgo } from "@/lib/format";
+import type { RangeKey } from "@/lib/metrics";
 import { useUnsavedChanges } from "@/lib/unsaved";
 
-type Tab = "code" | "executions" | "settings";
+type Tab = "code" | "versions" | "executions" | "metrics" | "settings";
 
 const isMac = () => typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.userAgent);
 
@@ -36,6 +41,9 @@ export function FunctionView() {
   const [active, setActive] = useState("");
   const [tab, setTab] = useState<Tab>("code");
   const [saving, setSaving] = useState(false);
+  const [target, setTarget] = useState(DRAFT);
+  const [range, setRange] = useState<RangeKey>("24h");
+  const vs = useVersions(fn?.id ?? "");
 
   useEffect(() => {
     setFn(null);
@@ -53,6 +61,14 @@ export function FunctionView() {
       (e: unknown) => setLoadError(e instanceof ApiError ? e : new ApiError(0, "internal", String(e))),
     );
   }, [api, id]);
+
+  useEffect(() => {
+    if (target === DRAFT || !vs.versions || !vs.aliases) return;
+    const gone = /^\d+$/.test(target)
+      ? !vs.versions.some((v) => String(v.version) === target)
+      : !vs.aliases.some((a) => a.name === target);
+    if (gone) setTarget(DRAFT);
+  }, [target, vs.versions, vs.aliases]);
 
   const changed = useMemo(() => changedPaths(files, saved), [files, saved]);
   const dirty = changed.size > 0;
@@ -183,7 +199,21 @@ export function FunctionView() {
             value: "code",
             label: <>Code{dirty && <span className="size-1.5 rounded-full bg-brand" aria-label="unsaved" />}</>,
           },
+          {
+            value: "versions",
+            label: (
+              <>
+                Versions
+                {!!vs.versions?.length && (
+                  <span className="rounded-full bg-surface-2 px-1.5 text-[11px] text-subtle tabular-nums">
+                    {vs.versions.length}
+                  </span>
+                )}
+              </>
+            ),
+          },
           { value: "executions", label: "Executions" },
+          { value: "metrics", label: "Metrics" },
           { value: "settings", label: "Settings" },
         ]}
       />
@@ -192,9 +222,13 @@ export function FunctionView() {
       <TabPanel
         idPrefix="fn"
         value="code"
-        className={tab === "code" ? "grid gap-5 xl:grid-cols-[minmax(0,1fr)_420px]" : "hidden"}
+        className={tab === "code" ? "grid gap-5 xl:grid-cols-[minmax(0,1fr)_420px] xl:grid-rows-[auto_auto]" : "hidden"}
       >
+        {/* Wide screens: the editor over the live logs, the Test panel beside
+            both. Narrow ones: editor, Test, logs. */}
         <CodePanel
+          className="xl:col-start-1 xl:row-start-1"
+          editorHeight="max(320px, calc(100dvh - 560px))"
           fnId={fn.id}
           paths={paths}
           files={files}
@@ -204,11 +238,42 @@ export function FunctionView() {
           onEdit={(p, text) => setFiles((f) => ({ ...f, [p]: text }))}
           readOnlyReason={readOnlyReason}
         />
-        <InvokePanel fn={fn} beforeInvoke={saveCode} />
+        <InvokePanel
+          className="xl:col-start-2 xl:row-span-2 xl:row-start-1"
+          fn={fn}
+          beforeInvoke={saveCode}
+          versions={vs.versions}
+          aliases={vs.aliases}
+          target={target}
+          onTarget={setTarget}
+        />
+        <LiveLogs fnId={fn.id} className="xl:col-start-1 xl:row-start-2" />
       </TabPanel>
+      {tab === "versions" && (
+        <TabPanel idPrefix="fn" value="versions">
+          <VersionsPanel
+            fn={fn}
+            versions={vs.versions}
+            aliases={vs.aliases}
+            error={vs.error}
+            reload={vs.reload}
+            dirty={dirty}
+            beforePublish={saveCode}
+            onInvoke={(q) => {
+              setTarget(q);
+              setTab("code");
+            }}
+          />
+        </TabPanel>
+      )}
       {tab === "executions" && (
         <TabPanel idPrefix="fn" value="executions">
           <ExecutionsPanel fn={fn} />
+        </TabPanel>
+      )}
+      {tab === "metrics" && (
+        <TabPanel idPrefix="fn" value="metrics">
+          <UsagePanel range={range} onRange={setRange} functionId={fn.id} />
         </TabPanel>
       )}
       <TabPanel idPrefix="fn" value="settings" className={tab === "settings" ? "" : "hidden"}>
@@ -234,8 +299,11 @@ function ViewSkeleton() {
         <Skeleton className="h-8 w-64" />
         <Skeleton className="h-4 w-96 max-w-full" />
         <div className="grid gap-5 xl:grid-cols-[minmax(0,1fr)_420px]">
-          <Skeleton className="h-[440px]" />
-          <Skeleton className="h-[440px]" />
+          <div className="space-y-5">
+            <Skeleton className="h-[360px]" />
+            <Skeleton className="h-[220px]" />
+          </div>
+          <Skeleton className="h-[600px]" />
         </div>
       </div>
     </PageBody>
