@@ -318,25 +318,53 @@ test("the dashboard, end to end", async (t) => {
     await page.getByText("256 MB").first().waitFor();
   });
 
-  await t.test("the functions list finds the function and shows how its last call went", async () => {
+  await t.test("the functions list shows how each function's last call went, newest first", async () => {
+    // A second function, never invoked, whose name sorts first.
+    const created = await page.evaluate(async () => {
+      const { token } = JSON.parse(localStorage.getItem("voltrun.session"));
+      const res = await fetch("/api/functions", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          name: "a-nightly-report",
+          runtime: "python",
+          description: "Summarises yesterday's orders",
+          code: "def handler(event, context):\n    return {}\n",
+        }),
+      });
+      return res.status;
+    });
+    assert.equal(created, 201);
     await mainNav("Functions").click();
     await page.waitForURL("**/functions/");
-    const row = page.getByRole("list", { name: "Functions" }).getByRole("link", { name: /hello-e2e/ });
+    const list = page.getByRole("list", { name: "Functions" });
+    const row = list.getByRole("link", { name: /hello-e2e/ });
     await row.waitFor();
-    const listed = (await apiGet("/api/functions")).body.items[0];
+    const names = async () => (await list.getByRole("link").allInnerTexts()).map((t) => t.match(/[a-z][a-z0-9-]+/)[0]);
+    const listed = (await apiGet("/api/functions")).body.items.find((f) => f.name === "hello-e2e");
     if ("last_status" in listed) {
       assert.equal(listed.last_status, "succeeded");
       await row.getByText("Succeeded").first().waitFor();
       await row.locator(`[title^="Last invoked"]`).waitFor();
+      await list
+        .getByRole("link", { name: /a-nightly-report/ })
+        .getByText("Never invoked")
+        .first()
+        .waitFor();
+      assert.deepEqual(await names(), ["hello-e2e", "a-nightly-report"]);
     } else {
       console.log("# the server does not report last_status yet: the list shows Never invoked");
     }
+    await shot("09-functions-list");
     await page.getByLabel("Sort by").selectOption("name");
+    assert.deepEqual(await names(), ["a-nightly-report", "hello-e2e"]);
     await page.getByLabel("Search functions").fill("nothing-like-this");
     await page.getByText("No function matches").waitFor();
     await page.getByLabel("Search functions").fill("hello");
     await row.waitFor();
-    await shot("09-functions-list");
+    assert.deepEqual(await names(), ["hello-e2e"]);
+    await page.getByLabel("Search functions").fill("");
+    await page.getByLabel("Sort by").selectOption("last_invoked");
   });
 
   await t.test("the overview charts the calls", async () => {
@@ -363,7 +391,7 @@ test("the dashboard, end to end", async (t) => {
     }
     await page.getByTestId("chart-errors").waitFor();
     await page.getByRole("list", { name: "Busiest functions" }).getByText("hello-e2e").waitFor();
-    await shot("09b-overview", { fullPage: true });
+    await shot("09b-overview");
     await page.getByRole("radio", { name: "7 days" }).click();
     await page.waitForURL(/range=7d/);
     await calls.locator(".recharts-bar-rectangle").first().waitFor();

@@ -376,18 +376,20 @@ function AliasRow({
       </div>
       {a.description && <p className="text-[13px] text-muted">{a.description}</p>}
       <div className="flex flex-wrap items-center gap-2">
-        <Select
-          value={pick}
-          onChange={(e) => setPick(e.target.value)}
-          aria-label={`Version for ${a.name}`}
-          className="h-8 w-36 min-w-32 text-[13px]"
-        >
-          {versions.map((v) => (
-            <option key={v.version} value={v.version}>
-              Version {v.version}
-            </option>
-          ))}
-        </Select>
+        <div className="w-full sm:w-40">
+          <Select
+            value={pick}
+            onChange={(e) => setPick(e.target.value)}
+            aria-label={`Version for ${a.name}`}
+            className="h-8 text-[13px]"
+          >
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                Version {v.version}
+              </option>
+            ))}
+          </Select>
+        </div>
         <Button
           size="sm"
           variant={changed ? "primary" : "secondary"}

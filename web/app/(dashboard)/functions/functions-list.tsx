@@ -119,12 +119,12 @@ export function FunctionsList() {
                 className="pl-9"
               />
             </div>
-            <label className="flex items-center gap-2 text-[13px] whitespace-nowrap text-muted">
+            <label className="flex items-center gap-2 self-start text-[13px] whitespace-nowrap text-muted sm:self-auto">
               Sort by
               <Select
                 value={sort}
                 onChange={(e) => setSort(e.target.value as FunctionSort)}
-                className="h-8 w-auto text-[13px]"
+                className="h-8 max-w-40 text-[13px]"
               >
                 {SORTS.map((o) => (
                   <option key={o.value} value={o.value}>

@@ -13,7 +13,7 @@ import { isRange, type RangeKey } from "@/lib/metrics";
 
 /** The landing page: how the account's functions are doing. */
 export function OverviewPage() {
-  const { api, user } = useAuth();
+  const { api } = useAuth();
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
@@ -39,21 +39,18 @@ export function OverviewPage() {
     [params, router, pathname],
   );
 
-  const first = user?.name?.split(/\s+/)[0];
   const none = functions?.length === 0;
   return (
     <PageBody>
       <PageHeader
         title="Overview"
-        description={
-          first
-            ? `Welcome back, ${first}. Calls, errors and latency across your functions.`
-            : "Calls, errors and latency across your functions."
-        }
+        description="Calls, errors and latency across your functions."
         actions={
-          <ButtonLink href="/functions/new/" variant={none ? "primary" : "secondary"}>
-            <Plus /> Create function
-          </ButtonLink>
+          functions?.length ? (
+            <ButtonLink href="/functions/new/" variant="secondary">
+              <Plus /> Create function
+            </ButtonLink>
+          ) : null
         }
       />
       <UsagePanel
@@ -62,21 +59,23 @@ export function OverviewPage() {
         functionId={fn}
         showFunctions={!fn}
         toolbar={
-          <Select
-            aria-label="Function"
-            value={fn}
-            onChange={(e) => set("function", e.target.value, "")}
-            className="h-8 w-auto max-w-56 text-[13px]"
-            disabled={!functions}
-          >
-            <option value="">All functions</option>
-            {functions?.map((f) => (
-              <option key={f.id} value={f.name}>
-                {f.name}
-              </option>
-            ))}
-            {fn && functions && !functions.some((f) => f.name === fn) && <option value={fn}>{fn}</option>}
-          </Select>
+          !none && (
+            <Select
+              aria-label="Function"
+              value={fn}
+              onChange={(e) => set("function", e.target.value, "")}
+              className="h-8 w-auto max-w-56 text-[13px]"
+              disabled={!functions}
+            >
+              <option value="">All functions</option>
+              {functions?.map((f) => (
+                <option key={f.id} value={f.name}>
+                  {f.name}
+                </option>
+              ))}
+              {fn && functions && !functions.some((f) => f.name === fn) && <option value={fn}>{fn}</option>}
+            </Select>
+          )
         }
         emptyAction={
           none ? (
