@@ -137,6 +137,7 @@ func TestStandaloneInitIsSmall(t *testing.T) {
 			anonKB, _ = strconv.Atoi(f[1])
 		}
 	}
+	t.Logf("init anon %d KiB", anonKB)
 	if anonKB == 0 || anonKB > 2048 {
 		t.Fatalf("the sandbox init holds %d KiB of anonymous memory; want 1..2048", anonKB)
 	}
