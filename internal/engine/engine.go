@@ -49,6 +49,10 @@ type Options struct {
 	// before a call may wait for one of them rather than start another
 	// (see routing.go); 0 means twice the host's CPUs.
 	QueueAfter int
+	// MaxBoots bounds the sandboxes booting at once for calls; the rest
+	// wait their turn, so a burst of cold starts does not slow every boot
+	// past its timeout. 0 means twice the host's CPUs.
+	MaxBoots int
 	// BillingGranularityMS rounds billed time up to whole granules (1 ms
 	// when not positive).
 	BillingGranularityMS int64
@@ -69,6 +73,7 @@ type Engine struct {
 	closed   bool
 	// queueAfter is Options.QueueAfter or its default.
 	queueAfter int
+	boots      chan struct{}  // a slot per sandbox booting for a call
 	teardown   sync.WaitGroup // background destroys of stale instances
 }
 
@@ -81,6 +86,11 @@ func New(opts Options) *Engine {
 	if e.queueAfter <= 0 {
 		e.queueAfter = 2 * runtime.NumCPU()
 	}
+	maxBoots := opts.MaxBoots
+	if maxBoots <= 0 {
+		maxBoots = 2 * runtime.NumCPU()
+	}
+	e.boots = make(chan struct{}, maxBoots)
 	if opts.PoolMemoryMB > 0 && opts.Driver.Capabilities().LiveCodeDir {
 		seeds := []class{{core.RuntimeNode, core.DefaultMemoryMB}, {core.RuntimePython, core.DefaultMemoryMB}}
 		e.pool = newPrewarm(opts.Driver, sandbox.Spec{MaxProcs: opts.MaxProcs, TmpSizeMB: opts.TmpSizeMB},
@@ -168,7 +178,9 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 		var loadErr *sandbox.LoadError
 		var how string
 		began := time.Now()
+		e.booting(key, 1)
 		inst, how, err = e.start(ctx, fn, c.Version)
+		e.booting(key, -1)
 		e.metrics.coldStart(fn.Runtime, how)
 		switch {
 		case errors.As(err, &loadErr):
@@ -287,6 +299,12 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 			}
 			e.log.Warn("pre-warmed sandbox failed; booting a new one", zap.Error(err))
 		}
+	}
+	select {
+	case e.boots <- struct{}{}:
+		defer func() { <-e.boots }()
+	case <-ctx.Done():
+		return nil, startBoot, ctx.Err()
 	}
 	sb, err := e.opts.Driver.Create(ctx, sandbox.Spec{
 		Runtime:   string(fn.Runtime),

@@ -19,12 +19,17 @@ import (
 // least QueueAfter busy instances and the expected wait (the key's recent
 // call time, times the calls queued ahead of it plus one, shared among
 // its busy instances) is under half of a cold start. Long calls never
-// wait, short ones almost always do; a waiter whose instance has not come
-// within a cold start's time starts one after all.
+// wait, short ones almost always do, and so does a burst on code whose
+// call time is not known yet (it waits for the first instance to boot); a
+// waiter whose instance has not come within a cold start's time starts one
+// after all, unless every instance of its code is still booting: another
+// boot would not come sooner, and a burst on a small host would otherwise
+// start one sandbox per call and time them all out.
 
 // keyLoad is the traffic of one code key.
 type keyLoad struct {
 	busy     int           // instances of the key serving a call, or booting for one
+	booting  int           // of busy, those still booting
 	waiters  []*waiter     // calls waiting for one of them, oldest first
 	callTime time.Duration // moving average of the key's calls, as the engine saw them
 }
@@ -51,6 +56,17 @@ func (e *Engine) coldStartTime(rt core.Runtime) time.Duration {
 		return d
 	}
 	return defaultColdStart
+}
+
+// queueAfterFor is how many busy instances l needs before a call may wait:
+// QueueAfter, or one while no call of the code has finished (its first
+// instance is still booting, and a burst waits for it rather than boot one
+// sandbox per call).
+func (e *Engine) queueAfterFor(l *keyLoad) int {
+	if l.callTime == 0 {
+		return 1
+	}
+	return e.queueAfter
 }
 
 // route returns an idle instance of key, or a waiter and how long to wait
@@ -82,7 +98,7 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 			e.warm[key] = list[:len(list)-1]
 		}
 		l.busy++
-	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfter && l.callTime > 0 &&
+	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfterFor(l) &&
 		l.callTime*time.Duration(len(l.waiters)+1)/time.Duration(l.busy) < cold/2 {
 		w = &waiter{ch: make(chan *instance, 1)}
 		l.waiters = append(l.waiters, w)
@@ -109,14 +125,24 @@ func (e *Engine) await(ctx context.Context, key string, w *waiter, budget time.D
 	defer t.Stop()
 	served := "served"
 	defer func() { e.metrics.queued.WithLabelValues(served).Inc() }()
-	select {
-	case inst := <-w.ch:
-		if inst == nil {
-			served = "started"
+	for waiting := true; waiting; {
+		select {
+		case inst := <-w.ch:
+			if inst == nil {
+				served = "started"
+			}
+			return inst
+		case <-t.C:
+			e.mu.Lock()
+			l := e.traffic[key]
+			waiting = l != nil && l.booting > 0 && l.booting >= l.busy
+			e.mu.Unlock()
+			if waiting {
+				t.Reset(budget)
+			}
+		case <-ctx.Done():
+			waiting = false
 		}
-		return inst
-	case <-t.C:
-	case <-ctx.Done():
 	}
 	e.mu.Lock()
 	if l := e.traffic[key]; l != nil {
@@ -182,6 +208,14 @@ func (e *Engine) retireLocked(key string, l *keyLoad) {
 	if l.busy--; l.busy == 0 && len(e.warm[key]) == 0 {
 		delete(e.traffic, key)
 	}
+}
+
+// booting counts a busy instance of key as booting (by one) or booted (by
+// minus one).
+func (e *Engine) booting(key string, by int) {
+	e.mu.Lock()
+	e.traffic[key].booting += by
+	e.mu.Unlock()
 }
 
 // observeColdStart folds a cold start's time into its runtime's average.
