@@ -22,14 +22,16 @@ import (
 // wait, short ones almost always do, and so does a burst on code whose
 // call time is not known yet (it waits for the first instance to boot); a
 // waiter whose instance has not come within a cold start's time starts one
-// after all, unless every instance of its code is still booting: another
-// boot would not come sooner, and a burst on a small host would otherwise
-// start one sandbox per call and time them all out.
+// after all, unless every instance of its code is still booting, or the
+// code's first call is still running and has run for less than a cold
+// start: another boot would not come sooner, and a burst on a small host
+// would otherwise start one sandbox per call and time them all out.
 
 // keyLoad is the traffic of one code key.
 type keyLoad struct {
 	busy     int           // instances of the key serving a call, or booting for one
 	booting  int           // of busy, those still booting
+	firstRun time.Time     // when the code's first call began running, until one finished
 	waiters  []*waiter     // calls waiting for one of them, oldest first
 	callTime time.Duration // moving average of the key's calls, as the engine saw them
 }
@@ -135,7 +137,8 @@ func (e *Engine) await(ctx context.Context, key string, w *waiter, budget time.D
 		case <-t.C:
 			e.mu.Lock()
 			l := e.traffic[key]
-			waiting = l != nil && l.booting > 0 && l.booting >= l.busy
+			waiting = l != nil && (l.booting > 0 && l.booting >= l.busy ||
+				l.callTime == 0 && !l.firstRun.IsZero() && time.Since(l.firstRun) < budget)
 			e.mu.Unlock()
 			if waiting {
 				t.Reset(budget)
@@ -211,10 +214,14 @@ func (e *Engine) retireLocked(key string, l *keyLoad) {
 }
 
 // booting counts a busy instance of key as booting (by one) or booted (by
-// minus one).
+// minus one, its call about to run).
 func (e *Engine) booting(key string, by int) {
 	e.mu.Lock()
-	e.traffic[key].booting += by
+	l := e.traffic[key]
+	l.booting += by
+	if by < 0 && l.callTime == 0 && l.firstRun.IsZero() {
+		l.firstRun = time.Now()
+	}
 	e.mu.Unlock()
 }
 

@@ -123,3 +123,15 @@ func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 		t.Fatalf("the crashing call did not fail: %+v", c)
 	}
 }
+
+// TestBurstWaitsForFirstInstance: concurrent first calls to new code boot
+// one sandbox and wait for it, rather than one sandbox per call.
+func TestBurstWaitsForFirstInstance(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.mu.Lock()
+	e.coldTime[fn.Runtime] = time.Second // a boot may take longer on a loaded host; the first call will not
+	e.mu.Unlock()
+	if cold := burst(t, e, fn, 6); cold != 1 {
+		t.Fatalf("6 concurrent first calls booted %d instances; want 1", cold)
+	}
+}
