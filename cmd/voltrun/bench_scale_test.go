@@ -87,6 +87,7 @@ func BenchmarkBurst(b *testing.B) {
 		b.ReportMetric(float64(metricValue(b, s, `voltrun_cold_starts_total{how="boot",runtime="nodejs"} `)+
 			metricValue(b, s, `voltrun_cold_starts_total{how="prewarmed",runtime="nodejs"} `)), "instances-started")
 		b.ReportMetric(float64(metricValue(b, s, `voltrun_queued_calls_total{outcome="served"} `)), "queued-served")
+		b.ReportMetric(float64(metricValue(b, s, `voltrun_queued_calls_total{outcome="started"} `)), "queued-started")
 	}
 }
 

@@ -167,7 +167,7 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	key := codeKey(fn, c.Version)
 	inst, w, budget := e.route(key, groupOf(fn, c.Version), fn.Runtime)
 	if w != nil {
-		inst = e.await(ctx, key, w, budget)
+		inst = e.await(ctx, key, fn.Runtime, w, budget)
 	}
 	exec.ColdStart = inst == nil
 	if inst == nil {

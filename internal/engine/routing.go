@@ -16,16 +16,15 @@ import (
 // calling a no-op handler would keep sixteen interpreters, each with its
 // own JIT and threads, contending for two CPUs. So, as Knative's activator
 // queues requests for busy pods, a call waits when the key already has at
-// least QueueAfter busy instances and the expected wait (the key's recent
-// call time, times the calls queued ahead of it plus one, shared among
-// its busy instances) is under half of a cold start. Long calls never
-// wait, short ones almost always do, and so does a burst on code whose
-// call time is not known yet (it waits for the first instance to boot); a
-// waiter whose instance has not come within a cold start's time starts one
-// after all, unless every instance of its code is still booting, or the
-// code's first call is still running and has run for less than a cold
-// start: another boot would not come sooner, and a burst on a small host
-// would otherwise start one sandbox per call and time them all out.
+// least QueueAfter busy instances (one while no call of the code has
+// finished) and waiting pays (worthWaiting): the expected wait (the key's
+// recent call time, times the calls queued ahead plus one, shared among its
+// busy instances) is under half a cold start, or every instance is still
+// booting, or the code's first call is running and has run for less than a
+// cold start. Long calls never wait, short ones almost always do. A waiter
+// re-checks every cold start's time and boots an instance of its own once
+// waiting no longer pays; without that patience a burst on a small host
+// would start one sandbox per call and time them all out.
 
 // keyLoad is the traffic of one code key.
 type keyLoad struct {
@@ -58,6 +57,24 @@ func (e *Engine) coldStartTime(rt core.Runtime) time.Duration {
 		return d
 	}
 	return defaultColdStart
+}
+
+// worthWaiting reports whether a call with ahead calls queued before it
+// should wait for one of l's busy instances rather than boot one, given a
+// cold start takes cold. Callers hold e.mu.
+func (e *Engine) worthWaiting(l *keyLoad, ahead int, cold time.Duration) bool {
+	switch {
+	case l.busy == 0:
+		return false
+	case l.booting >= l.busy:
+		// Every instance is booting: another boot would not come sooner.
+		return true
+	case l.callTime == 0:
+		// The first call runs: wait while it has run for less than a cold start.
+		return !l.firstRun.IsZero() && time.Since(l.firstRun) < cold
+	default:
+		return l.callTime*time.Duration(ahead+1)/time.Duration(l.busy) < cold/2
+	}
 }
 
 // queueAfterFor is how many busy instances l needs before a call may wait:
@@ -100,8 +117,7 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 			e.warm[key] = list[:len(list)-1]
 		}
 		l.busy++
-	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfterFor(l) &&
-		l.callTime*time.Duration(len(l.waiters)+1)/time.Duration(l.busy) < cold/2 {
+	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfterFor(l) && e.worthWaiting(l, len(l.waiters), cold) {
 		w = &waiter{ch: make(chan *instance, 1)}
 		l.waiters = append(l.waiters, w)
 		budget = cold
@@ -120,9 +136,10 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 	return inst, w, budget
 }
 
-// await waits up to budget for a busy instance of key. Nil means start a
-// new one: the call is then counted busy.
-func (e *Engine) await(ctx context.Context, key string, w *waiter, budget time.Duration) *instance {
+// await waits for a busy instance of key, re-checking every cold start's
+// time that waiting still pays. Nil means start a new one: the call is then
+// counted busy.
+func (e *Engine) await(ctx context.Context, key string, rt core.Runtime, w *waiter, budget time.Duration) *instance {
 	t := time.NewTimer(budget)
 	defer t.Stop()
 	served := "served"
@@ -136,13 +153,16 @@ func (e *Engine) await(ctx context.Context, key string, w *waiter, budget time.D
 			return inst
 		case <-t.C:
 			e.mu.Lock()
+			cold := e.coldStartTime(rt)
+			i := -1
 			l := e.traffic[key]
-			waiting = l != nil && (l.booting > 0 && l.booting >= l.busy ||
-				l.callTime == 0 && !l.firstRun.IsZero() && time.Since(l.firstRun) < budget)
-			e.mu.Unlock()
-			if waiting {
-				t.Reset(budget)
+			if l != nil {
+				i = slices.Index(l.waiters, w)
 			}
+			// Not queued any more: handed something as the timer fired.
+			waiting = i < 0 || e.worthWaiting(l, i, cold)
+			e.mu.Unlock()
+			t.Reset(cold)
 		case <-ctx.Done():
 			waiting = false
 		}
