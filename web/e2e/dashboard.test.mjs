@@ -283,7 +283,7 @@ test("the dashboard, end to end", async (t) => {
     // The Test panel runs the alias: version 2's code answers.
     await page.getByRole("button", { name: "Test version 2" }).click();
     await page.getByLabel("Invoke target").selectOption("prod");
-    await page.getByRole("button", { name: "Invoke" }).click();
+    await page.keyboard.press("Control+Enter"); // the Test panel's shortcut
     const result = page.getByTestId("invoke-result");
     await result.getByText('"release": "two"').waitFor();
     await result.getByText("v2").waitFor();

@@ -17,6 +17,8 @@ import { loadEvent, saveEvent } from "@/lib/templates";
 
 export const DRAFT = "$LATEST";
 
+const isMac = () => typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.userAgent);
+
 /** What a qualifier runs, in words: "the draft", "version 3", "alias prod". */
 export function targetLabel(q: string, aliases: Alias[] | null): string {
   if (!q || q === DRAFT) return "the draft";
@@ -117,7 +119,15 @@ export function InvokePanel({
             )}
           </Select>
         </label>
-        <Button size="sm" onClick={invoke} loading={busy} disabled={event === null}>
+        <Button
+          size="sm"
+          onClick={invoke}
+          loading={busy}
+          disabled={event === null}
+          data-invoke
+          title={`Invoke (${isMac() ? "⌘" : "Ctrl"}+Enter)`}
+          aria-keyshortcuts="Control+Enter Meta+Enter"
+        >
           {!busy && <Play className="fill-current" />} Invoke
         </Button>
       </div>

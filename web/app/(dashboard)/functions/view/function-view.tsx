@@ -109,7 +109,15 @@ export function FunctionView() {
   tabRef.current = tab;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "s" || e.shiftKey || e.altKey) return;
+      if (!(e.ctrlKey || e.metaKey) || e.shiftKey || e.altKey) return;
+      // Ctrl/Cmd+Enter invokes from anywhere on the Code tab, the editors included.
+      if (e.key === "Enter" && tabRef.current === "code") {
+        e.preventDefault();
+        e.stopPropagation();
+        document.querySelector<HTMLButtonElement>("button[data-invoke]:not(:disabled)")?.click();
+        return;
+      }
+      if (e.key.toLowerCase() !== "s") return;
       e.preventDefault();
       if (tabRef.current === "settings") {
         document.querySelector<HTMLFormElement>('form[aria-label="Function settings"]')?.requestSubmit();
