@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,6 +27,35 @@ type usagePeriod struct {
 type usagePoint struct {
 	Start time.Time `json:"start"`
 	usage.Totals
+	latency
+}
+
+// usageTotals is the period's usage with its duration percentiles.
+type usageTotals struct {
+	usage.Totals
+	latency
+}
+
+// latency is the median and 95th percentile of the durations of the
+// metered executions (those counted in invocations), in ms, interpolated
+// inside the histogram bucket that holds them (see core.LatencyBucket:
+// within 20% of the true value) and rounded to 0.1 ms; null when no
+// duration was counted.
+type latency struct {
+	P50MS *float64 `json:"p50_ms"`
+	P95MS *float64 `json:"p95_ms"`
+}
+
+func latencyOf(h *core.LatencyHistogram) latency {
+	quantile := func(q float64) *float64 {
+		v, ok := h.Quantile(q)
+		if !ok {
+			return nil
+		}
+		v = math.Round(v*10) / 10
+		return &v
+	}
+	return latency{P50MS: quantile(0.5), P95MS: quantile(0.95)}
 }
 
 // functionUsage is one function's share of the period.
@@ -42,7 +72,7 @@ type usageResponse struct {
 	To          time.Time        `json:"to"`
 	Granularity core.Granularity `json:"granularity"`
 	FunctionID  string           `json:"function_id,omitempty"`
-	Totals      usage.Totals     `json:"totals"`
+	Totals      usageTotals      `json:"totals"`
 	Series      []usagePoint     `json:"series"`
 	Functions   []functionUsage  `json:"functions,omitempty"`
 	Accounts    []accountUsage   `json:"accounts,omitempty"`
@@ -149,6 +179,10 @@ func (s *Server) usageOf(c *fiber.Ctx, p usagePeriod, q core.UsageQuery) (*usage
 	if err != nil {
 		return nil, err
 	}
+	latencies, err := s.store.UsageLatency(c.UserContext(), q)
+	if err != nil {
+		return nil, err
+	}
 	bucket := time.Hour
 	if p.granularity == core.GranularityDay {
 		bucket = 24 * time.Hour
@@ -167,7 +201,41 @@ func (s *Server) usageOf(c *fiber.Ctx, p usagePeriod, q core.UsageQuery) (*usage
 	for i := range sums {
 		series[i] = usagePoint{Start: p.from.Add(time.Duration(i) * bucket), Totals: usage.TotalsOf(sums[i])}
 	}
-	return &usageResponse{From: p.from, To: p.to, Granularity: p.granularity, Totals: usage.TotalsOf(total), Series: series}, nil
+	pct := seriesLatency(series, latencies, p.from, bucket)
+	return &usageResponse{
+		From: p.from, To: p.to, Granularity: p.granularity,
+		Totals: usageTotals{Totals: usage.TotalsOf(total), latency: pct}, Series: series,
+	}, nil
+}
+
+// seriesLatency sets the percentiles of each point of series (buckets of
+// size bucket from from) from the hourly histograms, oldest first, and
+// returns those of the whole series. A bucket's hours are adjacent, so
+// they are merged into one histogram, read when the next bucket starts.
+func seriesLatency(series []usagePoint, hours []core.LatencyPoint, from time.Time, bucket time.Duration) latency {
+	var all, cur core.LatencyHistogram
+	at := -1
+	flush := func() {
+		if at >= 0 {
+			series[at].latency = latencyOf(&cur)
+			all.Merge(&cur)
+			cur = core.LatencyHistogram{}
+		}
+	}
+	for i := range hours {
+		h := &hours[i]
+		b := int(h.Start.Sub(from) / bucket)
+		if h.Start.Before(from) || b >= len(series) {
+			continue
+		}
+		if b != at {
+			flush()
+			at = b
+		}
+		cur.Merge(&h.LatencyHistogram)
+	}
+	flush()
+	return latencyOf(&all)
 }
 
 // planStatus answers GET /api/plan.

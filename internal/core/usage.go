@@ -94,7 +94,8 @@ type UsageQuery struct {
 //
 // Metering happens inside ExecutionStore.SaveExecutions, in the same
 // transaction as the records: every execution that is Metered adds its
-// usage to its owner's and function's hourly aggregate, hour of StartedAt
+// usage to its owner's and function's hourly aggregate, and its duration
+// to their hourly latency histogram (see LatencyBucket), hour of StartedAt
 // (FinishedAt when it never started) in UTC, exactly once per execution id
 // however often it is saved again (retries and restarts included), with
 // the record it is first saved in when done. Aggregates outlive deleted
@@ -106,6 +107,11 @@ type UsageStore interface {
 	// UsageBreakdown returns the usage per function or per account, each
 	// group once, in id order; groups without usage are left out.
 	UsageBreakdown(ctx context.Context, q UsageQuery, by UsageGroupBy) ([]UsageGroup, error)
+	// UsageLatency returns the duration histogram per UTC hour of the same
+	// executions, hours and scope as UsageSeries, oldest first; hours
+	// without a counted duration are left out. Each execution is counted
+	// once, in the same transaction as its usage.
+	UsageLatency(ctx context.Context, q UsageQuery) ([]LatencyPoint, error)
 }
 
 // ReasonPlatformError is the Reason of an execution the platform failed to

@@ -250,7 +250,7 @@ func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) erro
 			}
 		}
 		// Dropped records are metered too: they ran.
-		return meter(tx, rows, t)
+		return s.meter(tx, rows, t)
 	})
 	if err != nil {
 		return wrap("save executions", err)

@@ -44,13 +44,13 @@ var usageAdd = clause.OnConflict{
 const meterBatch = 1000
 
 // meter adds the usage of the metered executions among rows (core.Metered)
-// to the hourly aggregates, and queues invocation.failed deliveries for
-// the failed ones,
+// to the hourly aggregates and latency histograms, and queues
+// invocation.failed deliveries for the failed ones,
 // counting each execution once: an execution is counted when its
 // usage_marks row is inserted, and a mark already there (the record was
 // saved before) is skipped. It runs in SaveExecutions' transaction, so
 // records, marks, aggregates and deliveries commit or roll back together.
-func meter(tx *gorm.DB, rows []executionRow, at time.Time) error {
+func (s *Store) meter(tx *gorm.DB, rows []executionRow, at time.Time) error {
 	finished := make([]*executionRow, 0, len(rows))
 	for i := range rows {
 		r := &rows[i]
@@ -70,6 +70,9 @@ func meter(tx *gorm.DB, rows []executionRow, at time.Time) error {
 		return nil
 	}
 	if err := addUsage(tx, fresh, at); err != nil {
+		return err
+	}
+	if err := addLatency(tx, fresh, at, s.rowsPerInsert()); err != nil {
 		return err
 	}
 	return queueFailures(tx, fresh, at)
@@ -195,24 +198,24 @@ func (r *usageSumRow) totals() core.UsageTotals {
 	}
 }
 
-// usageScope applies q's owner, function and hours to a query of
-// usage_hourly; ok is false when q names an owner or function that is not a
-// UUID, which has no usage.
-func usageScope(db *gorm.DB, q core.UsageQuery) (scoped *gorm.DB, ok bool) {
-	db = db.Where("usage_hourly.hour >= ? AND usage_hourly.hour < ?", normTime(q.From), normTime(q.To))
+// usageScope applies q's owner, function and hours to a query of table
+// (usage_hourly or usage_latency, keyed alike); ok is false when q names an
+// owner or function that is not a UUID, which has no usage.
+func usageScope(db *gorm.DB, table string, q core.UsageQuery) (scoped *gorm.DB, ok bool) {
+	db = db.Table(table).Where(table+".hour >= ? AND "+table+".hour < ?", normTime(q.From), normTime(q.To))
 	if q.OwnerID != "" {
 		id, valid := parseID(q.OwnerID)
 		if !valid {
 			return nil, false
 		}
-		db = db.Where("usage_hourly.owner_id = ?", id)
+		db = db.Where(table+".owner_id = ?", id)
 	}
 	if q.FunctionID != "" {
 		id, valid := parseID(q.FunctionID)
 		if !valid {
 			return nil, false
 		}
-		db = db.Where("usage_hourly.function_id = ?", id)
+		db = db.Where(table+".function_id = ?", id)
 	}
 	return db, true
 }
@@ -220,7 +223,7 @@ func usageScope(db *gorm.DB, q core.UsageQuery) (scoped *gorm.DB, ok bool) {
 // UsageSeries returns q's usage per UTC hour, oldest first, leaving out
 // hours without usage.
 func (s *Store) UsageSeries(ctx context.Context, q core.UsageQuery) ([]core.UsagePoint, error) {
-	db, ok := usageScope(s.db.WithContext(ctx).Table("usage_hourly"), q)
+	db, ok := usageScope(s.db.WithContext(ctx), "usage_hourly", q)
 	if !ok || !q.From.Before(q.To) {
 		return []core.UsagePoint{}, nil
 	}
@@ -240,7 +243,7 @@ func (s *Store) UsageSeries(ctx context.Context, q core.UsageQuery) ([]core.Usag
 // metered execution) or per account (with the account's email and plan),
 // in id order, leaving out groups without usage.
 func (s *Store) UsageBreakdown(ctx context.Context, q core.UsageQuery, by core.UsageGroupBy) ([]core.UsageGroup, error) {
-	db, ok := usageScope(s.db.WithContext(ctx).Table("usage_hourly"), q)
+	db, ok := usageScope(s.db.WithContext(ctx), "usage_hourly", q)
 	if !ok || !q.From.Before(q.To) {
 		return []core.UsageGroup{}, nil
 	}

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ExecutionOrdering", testExecutionOrdering},
 		{"UsageTotals", testUsageTotals},
 		{"UsageMetering", testUsageMetering},
+		{"UsageLatency", testUsageLatency},
+		{"LatencyBatch", testLatencyBatch},
 		{"Accounts", testAccounts},
 		{"PromoteAdmins", testPromoteAdmins},
 		{"Webhooks", testWebhooks},

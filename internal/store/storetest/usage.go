@@ -31,11 +31,15 @@ func meteredExecution(t *testing.T, f *core.Function, status core.ExecStatus, st
 type usageTally struct {
 	byOwner    map[string]core.UsageTotals
 	byFunction map[string]core.UsageTotals
-	byHour     map[string]map[time.Time]core.UsageTotals // owner → hour
+	byHour     map[string]map[time.Time]core.UsageTotals      // owner → hour
+	latency    map[string]map[time.Time]core.LatencyHistogram // owner → hour
 }
 
 func newTally() *usageTally {
-	return &usageTally{byOwner: map[string]core.UsageTotals{}, byFunction: map[string]core.UsageTotals{}, byHour: map[string]map[time.Time]core.UsageTotals{}}
+	return &usageTally{
+		byOwner: map[string]core.UsageTotals{}, byFunction: map[string]core.UsageTotals{},
+		byHour: map[string]map[time.Time]core.UsageTotals{}, latency: map[string]map[time.Time]core.LatencyHistogram{},
+	}
 }
 
 func (u *usageTally) add(e *core.Execution) {
@@ -50,6 +54,12 @@ func (u *usageTally) add(e *core.Execution) {
 	v := u.byHour[e.OwnerID][h]
 	v.Add(one)
 	u.byHour[e.OwnerID][h] = v
+	if u.latency[e.OwnerID] == nil {
+		u.latency[e.OwnerID] = map[time.Time]core.LatencyHistogram{}
+	}
+	l := u.latency[e.OwnerID][h]
+	l[wantBucket(e.DurationMS)]++
+	u.latency[e.OwnerID][h] = l
 }
 
 // testUsageTotals meters 10,000 executions of 3 accounts, saved in
@@ -99,7 +109,7 @@ func testUsageTotals(t *testing.T, s core.Store) {
 }
 
 // wantUsage checks the store's totals per account, per function and per
-// hour against want.
+// hour, and its latency histograms per hour, against want.
 func wantUsage(t *testing.T, s core.Store, q core.UsageQuery, want *usageTally, fns []*core.Function) {
 	t.Helper()
 	ctx := t.Context()
@@ -139,6 +149,7 @@ func wantUsage(t *testing.T, s core.Store, q core.UsageQuery, want *usageTally, 
 		if err != nil {
 			t.Fatalf("UsageSeries: %v", err)
 		}
+		wantLatency(t, s, fq, want.latency[owner])
 		hours := want.byHour[owner]
 		if len(points) != len(hours) {
 			t.Fatalf("%d hours with usage, want %d", len(points), len(hours))
