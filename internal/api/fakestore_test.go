@@ -30,13 +30,16 @@ import (
 type fakeStore struct {
 	core.Store
 
-	mu      sync.Mutex
-	metered map[string]core.Execution // by id: the first metered record
-	fns     []core.Function
+	mu        sync.Mutex
+	metered   map[string]core.Execution // by id: the first metered record
+	fns       []core.Function
+	last      map[string]core.LastInvocation // by function id
+	lastCalls int
+	pending   []core.Execution
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{metered: map[string]core.Execution{}}
+	return &fakeStore{metered: map[string]core.Execution{}, last: map[string]core.LastInvocation{}}
 }
 
 // save meters execs as SaveExecutions does.
@@ -121,6 +124,33 @@ func (s *fakeStore) ListFunctions(_ context.Context, ownerID string, _ core.Page
 	return fns, "", nil
 }
 
+func (s *fakeStore) LastInvocations(_ context.Context, ownerID string, ids []string) (map[string]core.LastInvocation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastCalls++
+	out := map[string]core.LastInvocation{}
+	for _, id := range ids {
+		for _, f := range s.fns {
+			if l, ok := s.last[id]; ok && f.ID == id && f.OwnerID == ownerID {
+				out[id] = l
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) pendingOf(ownerID, functionID string) []core.Execution {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []core.Execution
+	for _, e := range s.pending {
+		if e.OwnerID == ownerID && e.FunctionID == functionID {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // testServer is the API on a fakeStore, with a login token for one user.
 type testServer struct {
 	app   *fiber.App
@@ -138,7 +168,9 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := New(Deps{Store: fs, Tokens: tokens, Log: zap.NewNop(), Registry: prometheus.NewRegistry()})
+	app := New(Deps{
+		Store: fs, Tokens: tokens, Log: zap.NewNop(), Registry: prometheus.NewRegistry(), PendingOf: fs.pendingOf,
+	})
 	return &testServer{app: app, store: fs, owner: owner, token: token}
 }
 

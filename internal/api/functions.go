@@ -1,19 +1,77 @@
 package api
 
 import (
+	"context"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
 )
 
-// functionView is a function as the API shows it: its configuration and,
-// when asked for one function, its draft code.
+// functionView is a function as the API shows it: its configuration, its
+// latest execution's start and status (null when it has none) and, when
+// asked for one function, its draft code.
 type functionView struct {
 	*core.Function
-	Version     string            `json:"version"`
-	Files       map[string]string `json:"files,omitempty"`
-	BinaryFiles []string          `json:"binary_files,omitempty"`
+	Version       string            `json:"version"`
+	Files         map[string]string `json:"files,omitempty"`
+	BinaryFiles   []string          `json:"binary_files,omitempty"`
+	LastInvokedAt *time.Time        `json:"last_invoked_at"`
+	LastStatus    *core.ExecStatus  `json:"last_status"`
+}
+
+// withLast sets v's last invocation from last, if any.
+func (v *functionView) withLast(last core.LastInvocation, ok bool) {
+	if ok {
+		at, status := last.At, last.Status
+		v.LastInvokedAt, v.LastStatus = &at, &status
+	}
+}
+
+// lastInvocations returns the latest execution of each of the owner's
+// functions in ids that has one: the stored one, or the one recorded on
+// this node and not yet written when that is later (a call just made), as
+// the executions list shows them. Pending records are read first, then
+// the database: a record written in between is then in the one or the
+// other.
+func (s *Server) lastInvocations(ctx context.Context, ownerID string, ids []string) (map[string]core.LastInvocation, error) {
+	var pending []core.Execution
+	if s.deps.PendingOf != nil {
+		for _, id := range ids {
+			pending = append(pending, s.deps.PendingOf(ownerID, id)...)
+		}
+	}
+	last, err := s.store.LastInvocations(ctx, ownerID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range pending {
+		e := &pending[i]
+		cur, ok := last[e.FunctionID]
+		switch {
+		case ok && e.ID < cur.ExecutionID:
+			continue
+		case ok && e.ID == cur.ExecutionID && !e.Supersedes(&core.Execution{Attempts: cur.Attempts, Status: cur.Status}):
+			continue
+		}
+		last[e.FunctionID] = core.LastInvocation{ExecutionID: e.ID, Status: e.Status, Attempts: e.Attempts, At: invokedAt(e)}
+	}
+	return last, nil
+}
+
+// invokedAt is when a pending execution was invoked: when it started, or,
+// queued and not yet started, when it was queued (the time in its UUIDv7).
+func invokedAt(e *core.Execution) time.Time {
+	if !e.StartedAt.IsZero() {
+		return e.StartedAt.UTC()
+	}
+	if id, err := uuid.Parse(e.ID); err == nil && id.Version() == 7 {
+		return time.Unix(id.Time().UnixTime()).UTC()
+	}
+	return time.Now().UTC()
 }
 
 // pathFunction is the caller's function named (by id or name) in the {id}
@@ -36,7 +94,8 @@ func (s *Server) createFunction(c *fiber.Ctx) error {
 	if err := s.guardFunction(ctx, f.OwnerID, f.MemoryMB, true, create); err != nil {
 		return err
 	}
-	return s.writeFunction(c, fiber.StatusCreated, f)
+	// A new function has not been invoked: no need to look.
+	return s.writeFunction(c, fiber.StatusCreated, f, false)
 }
 
 func (s *Server) listFunctions(c *fiber.Ctx) error {
@@ -48,9 +107,19 @@ func (s *Server) listFunctions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(fns))
+	for i := range fns {
+		ids[i] = fns[i].ID
+	}
+	last, err := s.lastInvocations(c.UserContext(), principalOf(c).UserID, ids)
+	if err != nil {
+		return err
+	}
 	items := make([]functionView, len(fns))
 	for i := range fns {
 		items[i] = functionView{Function: &fns[i], Version: "$LATEST"}
+		l, ok := last[fns[i].ID]
+		items[i].withLast(l, ok)
 	}
 	return c.JSON(list[functionView]{Items: items, NextCursor: next})
 }
@@ -60,7 +129,7 @@ func (s *Server) getFunction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.writeFunction(c, fiber.StatusOK, f)
+	return s.writeFunction(c, fiber.StatusOK, f, true)
 }
 
 // getFunctionCode answers the draft code as the canonical zip archive.
@@ -98,7 +167,7 @@ func (s *Server) updateFunction(c *fiber.Ctx) error {
 		return err
 	}
 	s.cache.Forget(f.ID)
-	return s.writeFunction(c, fiber.StatusOK, f)
+	return s.writeFunction(c, fiber.StatusOK, f, true)
 }
 
 func (s *Server) deleteFunction(c *fiber.Ctx) error {
@@ -115,8 +184,18 @@ func (s *Server) deleteFunction(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) writeFunction(c *fiber.Ctx, status int, f *core.Function) error {
+// writeFunction answers f with its draft code and, when invoked may be
+// true, its last invocation.
+func (s *Server) writeFunction(c *fiber.Ctx, status int, f *core.Function, invoked bool) error {
 	v := functionView{Function: f, Version: "$LATEST"}
+	if invoked {
+		last, err := s.lastInvocations(c.UserContext(), f.OwnerID, []string{f.ID})
+		if err != nil {
+			return err
+		}
+		l, ok := last[f.ID]
+		v.withLast(l, ok)
+	}
 	if f.Code != nil {
 		text, binary, err := bundle.TextFiles(f.Code)
 		if err != nil {

@@ -90,7 +90,8 @@ type UsageQuery struct {
 	From, To   time.Time
 }
 
-// UsageStore reads metered usage.
+// UsageStore reads metered usage, and when each function was last
+// invoked.
 //
 // Metering happens inside ExecutionStore.SaveExecutions, in the same
 // transaction as the records: every execution that is Metered adds its
@@ -112,6 +113,24 @@ type UsageStore interface {
 	// without a counted duration are left out. Each execution is counted
 	// once, in the same transaction as its usage.
 	UsageLatency(ctx context.Context, q UsageQuery) ([]LatencyPoint, error)
+	// LastInvocations returns the latest execution of each of the owner's
+	// functions among functionIDs that has any, by function id, in one
+	// round trip however many ids there are. Latest is the highest id:
+	// execution ids are UUIDv7s taken at invocation, so that is the
+	// execution a function's execution list shows first. Ids that are
+	// malformed, unknown or another owner's are left out.
+	LastInvocations(ctx context.Context, ownerID string, functionIDs []string) (map[string]LastInvocation, error)
+}
+
+// LastInvocation is a function's latest execution, as function lists show
+// it.
+type LastInvocation struct {
+	ExecutionID string
+	Status      ExecStatus
+	Attempts    int
+	// At is when it was invoked: when it (its latest attempt) started, or,
+	// not yet started (a queued asynchronous call), when it was recorded.
+	At time.Time
 }
 
 // ReasonPlatformError is the Reason of an execution the platform failed to

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"UsageMetering", testUsageMetering},
 		{"UsageLatency", testUsageLatency},
 		{"LatencyBatch", testLatencyBatch},
+		{"LastInvocations", testLastInvocations},
 		{"Accounts", testAccounts},
 		{"PromoteAdmins", testPromoteAdmins},
 		{"Webhooks", testWebhooks},

@@ -14,3 +14,7 @@ CREATE TABLE usage_latency (
 );
 -- The operator's view across accounts reads by hour alone.
 CREATE INDEX usage_latency_hour_idx ON usage_latency (hour);
+
+-- A function's latest execution (the functions list) is read through
+-- executions_function_id_owner_id_id_idx: ids are UUIDv7s, in invocation
+-- order, so no index on a time column is needed.
