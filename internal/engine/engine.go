@@ -68,6 +68,7 @@ type Engine struct {
 	mu       sync.Mutex
 	warm     map[string][]*instance // idle instances by code key, most recent last
 	traffic  map[string]*keyLoad    // busy instances and waiting calls by code key
+	current  map[string]string      // the latest code key of each group
 	coldTime map[core.Runtime]time.Duration
 	inflight map[string]int // running calls by function id
 	closed   bool
@@ -80,7 +81,7 @@ type Engine struct {
 // New returns an engine; call Run to reap idle instances and Close to stop.
 func New(opts Options) *Engine {
 	e := &Engine{
-		opts: opts, log: opts.Log, warm: map[string][]*instance{}, traffic: map[string]*keyLoad{},
+		opts: opts, log: opts.Log, warm: map[string][]*instance{}, traffic: map[string]*keyLoad{}, current: map[string]string{},
 		coldTime: map[core.Runtime]time.Duration{}, inflight: map[string]int{}, queueAfter: opts.QueueAfter,
 	}
 	if e.queueAfter <= 0 {

@@ -99,6 +99,11 @@ func (e *Engine) reap(cutoff time.Time) {
 			delete(e.traffic, k)
 		}
 	}
+	for g, k := range e.current {
+		if e.traffic[k] == nil && len(e.warm[k]) == 0 {
+			delete(e.current, g)
+		}
+	}
 	e.mu.Unlock()
 	for _, inst := range old {
 		e.destroy(inst)

@@ -95,11 +95,10 @@ func (e *Engine) queueAfterFor(l *keyLoad) int {
 func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, time.Duration) {
 	e.mu.Lock()
 	var stale []*instance
-	for k, list := range e.warm {
-		if k != key && len(list) > 0 && list[0].group == group {
-			stale = append(stale, list...)
-			delete(e.warm, k)
-		}
+	if cur, ok := e.current[group]; !ok || cur != key {
+		stale = e.warm[cur]
+		delete(e.warm, cur)
+		e.current[group] = key
 	}
 	l := e.traffic[key]
 	if l == nil {
@@ -206,6 +205,13 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 		l.waiters = l.waiters[1:]
 		e.mu.Unlock()
 		w.ch <- inst
+		return
+	}
+	if e.current[inst.group] != key {
+		// The function changed while this call ran.
+		e.retireLocked(key, l)
+		e.mu.Unlock()
+		e.destroy(inst)
 		return
 	}
 	l.busy--
