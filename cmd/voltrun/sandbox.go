@@ -21,7 +21,7 @@ func pickDriver(name, dataDir string, log *zap.Logger) (sandbox.Driver, string, 
 			return linuxns.New(linuxns.Options{Logger: log.Named("linuxns"), StateDir: filepath.Join(dataDir, "sandboxes"), Init: sandboxInit}), nil
 		},
 		"gvisor": func() (sandbox.Driver, error) {
-			return gvisor.New(gvisor.Options{Logger: log.Named("gvisor"), StateDir: filepath.Join(dataDir, "gvisor")}), nil
+			return gvisor.New(gvisor.Options{Logger: log.Named("gvisor"), StateDir: filepath.Join(dataDir, "gvisor"), Init: sandboxInit}), nil
 		},
 		"firecracker": func() (sandbox.Driver, error) {
 			return nil, errors.New("the firecracker driver is not part of this build yet")

@@ -55,6 +55,11 @@ type Options struct {
 	// CgroupParent names the host cgroup that holds one group per sandbox.
 	// Default "voltrun-gvisor".
 	CgroupParent string
+	// Init is a standalone build of the sandbox init
+	// (cmd/voltrun-sandbox-init), placed in every sandbox as its PID 1. Nil
+	// copies this binary instead, which then runs every package's init in
+	// every sandbox, slowly under gVisor, and makes snapshots larger.
+	Init []byte
 	// Hostname inside sandboxes. Default "voltrun".
 	Hostname string
 	// StartTimeout bounds Create when its ctx has no deadline. Default 20 s.

@@ -29,16 +29,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// newTestDriver returns an available driver, or skips saying why. On CI
+// newTestDriver returns an available driver running the standalone init,
+// or skips saying why. On CI
 // (CI=true) a root host with runsc installed must run the suite: there an
 // unavailable driver is a failure, not a skip.
 func newTestDriver(t testing.TB, opts Options) *Driver {
+	t.Helper()
+	return newDriver(t, opts, true)
+}
+
+// newDriver is newTestDriver; standalone false leaves Options.Init nil, so
+// the driver copies this test binary as the init.
+func newDriver(t testing.TB, opts Options, standalone bool) *Driver {
 	t.Helper()
 	if opts.StateDir == "" {
 		opts.StateDir = t.TempDir()
 	}
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	}
+	if standalone {
+		init, err := sandboxtest.BuildInit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Init = init
 	}
 	d := New(opts)
 	if err := d.Available(); err != nil {
@@ -78,6 +93,29 @@ func (r restoredOnly) Create(ctx context.Context, spec sandbox.Spec) (sandbox.In
 		return nil, errors.New("instance was booted, not restored from a snapshot")
 	}
 	return inst, err
+}
+
+// TestReexecInit: without a standalone init the driver copies the binary
+// it runs in as the init, and instances work the same.
+func TestReexecInit(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, Options{NoSnapshots: true}, false)
+	ctx := context.Background()
+	inst, err := d.Create(ctx, sandbox.Spec{Runtime: sandbox.RuntimePython})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Destroy(ctx)
+	if err := os.WriteFile(filepath.Join(inst.CodeDir(), "main.py"), []byte("def handler(e, c):\n    return e['n'] + 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := inst.Invoke(ctx, sandbox.Request{ID: "r", Event: []byte(`{"n":41}`), Deadline: time.Now().Add(20 * time.Second)}, nil)
+	if err != nil || res.Status != sandbox.StatusSucceeded || string(res.Payload) != "42" {
+		t.Fatalf("%+v %v", res, err)
+	}
 }
 
 // TestDestroyReleasesEverything checks what the generic suite cannot see:

@@ -69,7 +69,7 @@ func (d *Driver) check() error {
 	if h.cgroupVersion, h.cgroupMemory, err = detectCgroups(); err != nil {
 		return unavailable("%v", err)
 	}
-	if err := h.prepare(d.opts.StateDir); err != nil {
+	if err := h.prepare(d.opts.StateDir, d.opts.Init); err != nil {
 		return unavailable("prepare %s: %v", d.opts.StateDir, err)
 	}
 	d.host = h
@@ -103,9 +103,9 @@ func detectCgroups() (version, memory string, err error) {
 }
 
 // prepare lays out the state directory: runsc's root, the shared root
-// skeleton, the bootstraps and a copy of this binary as the init, and empty
-// snapshot and bundle directories.
-func (h *hostInfo) prepare(state string) error {
+// skeleton, the bootstraps and the init (init, or a copy of this binary),
+// and empty snapshot and bundle directories.
+func (h *hostInfo) prepare(state string, init []byte) error {
 	h.rootfs = filepath.Join(state, dirRootfs)
 	h.opt = filepath.Join(state, dirOpt)
 	h.images = filepath.Join(state, dirImages)
@@ -134,22 +134,27 @@ func (h *hostInfo) prepare(state string) error {
 			_ = os.RemoveAll(filepath.Join(h.images, e.Name()))
 		}
 	}
-	return copyInit(filepath.Join(h.opt, initName))
+	return writeInit(filepath.Join(h.opt, initName), init)
 }
 
-// copyInit copies the running executable to dst, readable and executable by
-// root only: the init starts as root inside the sandbox, and the function's
-// unprivileged user has no business reading the server binary.
-func copyInit(dst string) error {
-	src, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+// writeInit writes init, or a copy of the running executable when it is
+// nil, to dst, readable and executable by root only: the init starts as
+// root inside the sandbox, and the function's unprivileged user has no
+// business reading it.
+func writeInit(dst string, init []byte) error {
+	var in io.Reader = bytes.NewReader(init)
+	if init == nil {
+		src, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find own executable: %w", err)
+		}
+		f, err := os.Open(src)
+		if err != nil {
+			return fmt.Errorf("open own executable: %w", err)
+		}
+		defer f.Close()
+		in = f
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("open own executable: %w", err)
-	}
-	defer in.Close()
 	tmp := dst + ".tmp"
 	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o700) //nolint:gosec // an executable, for root only
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/sandboxtest"
 )
 
 // Benchmarks print in one run, with their bare-interpreter baselines:
@@ -35,7 +36,7 @@ func benchDriver(b *testing.B, reexec bool) *Driver {
 	var init []byte
 	if !reexec {
 		var err error
-		if init, err = standaloneInit(); err != nil {
+		if init, err = sandboxtest.BuildInit(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,29 +30,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// standaloneInit builds cmd/voltrun-sandbox-init once: the init the server
-// ships, which the tests run unless they test the re-exec fallback.
-var standaloneInit = sync.OnceValues(func() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "voltrun-init")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "init")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/voltrun/voltrun/cmd/voltrun-sandbox-init")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build the sandbox init: %v: %s", err, msg)
-	}
-	return os.ReadFile(out)
-})
-
 // newTestDriver returns an available driver running the standalone init,
 // or skips saying why. On CI (CI=true) a root host with cgroups must run
 // the suite: there an unavailable driver is a failure, not a skip.
 func newTestDriver(t *testing.T) *Driver {
 	t.Helper()
-	init, err := standaloneInit()
+	init, err := sandboxtest.BuildInit()
 	if err != nil {
 		t.Fatal(err)
 	}
