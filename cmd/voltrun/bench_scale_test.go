@@ -75,8 +75,10 @@ func BenchmarkBurst(b *testing.B) {
 		s := startServer(b, "", "", map[string]string{"VOLTRUN_LOG_LEVEL": "error", "VOLTRUN_DEFAULT_PLAN": "unlimited"})
 		auth := bearer(s.register("burst@example.com"))
 		for i := range functions {
-			s.deploy(auth, map[string]any{"name": fmt.Sprintf("burst-%d", i), "runtime": "nodejs",
-				"code": benchHandlers["nodejs"], "max_concurrency": calls / functions})
+			s.deploy(auth, map[string]any{
+				"name": fmt.Sprintf("burst-%d", i), "runtime": "nodejs",
+				"code": benchHandlers["nodejs"], "max_concurrency": calls / functions,
+			})
 		}
 		bare := bareStarts(b, "nodejs", 5)
 		lat := firstCalls(b, s, auth, functions, calls/functions, func(i int) string { return fmt.Sprintf("burst-%d", i) }, calls)

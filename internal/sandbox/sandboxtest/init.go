@@ -18,10 +18,10 @@ var BuildInit = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "init")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/voltrun/voltrun/cmd/voltrun-sandbox-init")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/voltrun/voltrun/cmd/voltrun-sandbox-init") //nolint:gosec // out is a temp path made above
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build the sandbox init: %v: %s", err, msg)
+		return nil, fmt.Errorf("go build the sandbox init: %w: %s", err, msg)
 	}
 	return os.ReadFile(out)
 })
