@@ -70,25 +70,23 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	log = log.Named("store")
 
-	dialector, dialect, err := dialectorFor(opts)
-	if err != nil {
-		return nil, err
-	}
-	db, err := gorm.Open(dialector, &gorm.Config{
-		Logger: newGormLogger(log),
-		// Open pings with ctx below; GORM's own ping ignores it.
-		DisableAutomaticPing: true,
-		// Every write is one statement or an explicit transaction.
-		SkipDefaultTransaction: true,
-		NowFunc:                now,
-		// The SQLite driver compiles every statement anew, and compiling a
-		// batch insert of execution records was a third of its cost; pgx
-		// caches prepared statements itself.
-		PrepareStmt:        dialect == DialectSQLite,
-		PrepareStmtMaxSize: 256,
+	db, dialect, err := openGorm(opts, func(dialect string) *gorm.Config {
+		return &gorm.Config{
+			Logger: newGormLogger(log),
+			// Open pings with ctx below; GORM's own ping ignores it.
+			DisableAutomaticPing: true,
+			// Every write is one statement or an explicit transaction.
+			SkipDefaultTransaction: true,
+			NowFunc:                now,
+			// The SQLite driver compiles every statement anew, and compiling a
+			// batch insert of execution records was a third of its cost; pgx
+			// caches prepared statements itself.
+			PrepareStmt:        dialect == DialectSQLite,
+			PrepareStmtMaxSize: 256,
+		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+		return nil, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -149,6 +147,35 @@ func configurePool(db *sql.DB, dialect string) {
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(time.Hour)
+}
+
+// openGorm connects to the database opts selects. Connecting runs the
+// SQLite DSN's pragmas, and SQLite answers BUSY at once, without waiting
+// for its busy timeout, when several connections switch a new file to WAL
+// together: that is retried for as long as the busy timeout.
+func openGorm(opts Options, config func(dialect string) *gorm.Config) (*gorm.DB, string, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		dialector, dialect, err := dialectorFor(opts)
+		if err != nil {
+			return nil, "", err
+		}
+		db, err := gorm.Open(dialector, config(dialect))
+		if err == nil {
+			return db, dialect, nil
+		}
+		var se interface{ Code() int }
+		busy := dialect == DialectSQLite && errors.As(err, &se) && se.Code()&0xff == 5 // SQLITE_BUSY
+		if !busy || time.Now().After(deadline) {
+			return nil, dialect, fmt.Errorf("store: open %s: %w", dialect, err)
+		}
+		if db != nil {
+			if sqlDB, err := db.DB(); err == nil {
+				_ = sqlDB.Close()
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Dialect names the database in use: "sqlite" or "postgres".
