@@ -35,16 +35,35 @@ func burst(t *testing.T, e *Engine, fn *core.Function, n int) int {
 	return cold
 }
 
+// withHandler is fn with index.js replaced by src.
+func withHandler(t *testing.T, fn *core.Function, src string) *core.Function {
+	t.Helper()
+	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := *fn
+	f.Code, f.CodeSHA256 = b.Archive, b.SHA256
+	return &f
+}
+
+// warmWithColdTime calls fn cold then warm, so its call time is known, and
+// sets the runtime's cold start estimate to cold.
+func warmWithColdTime(t *testing.T, e *Engine, fn *core.Function, cold time.Duration) {
+	t.Helper()
+	call(t, e, fn)
+	call(t, e, fn)
+	e.mu.Lock()
+	e.coldTime[fn.Runtime] = cold
+	e.mu.Unlock()
+}
+
 // TestShortCallsQueueForBusyInstances: a burst of short calls waits for the
 // busy warm instance instead of starting one interpreter per call.
 func TestShortCallsQueueForBusyInstances(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
-	call(t, e, fn)
-	call(t, e, fn) // a warm call: the code's call time is now known
-	e.mu.Lock()
-	e.coldTime[fn.Runtime] = 10 * time.Second // a wait never gives up in this test
-	e.mu.Unlock()
+	warmWithColdTime(t, e, fn, 10*time.Second) // a wait never gives up in this test
 	if cold := burst(t, e, fn, 8); cold != 0 {
 		t.Fatalf("%d of 8 short calls started an instance; want all served by the warm one", cold)
 	}
@@ -62,19 +81,9 @@ func TestShortCallsQueueForBusyInstances(t *testing.T) {
 func TestLongCallsStartInstances(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
-	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(
-		`exports.handler = async () => { await new Promise((r) => setTimeout(r, 400)); return 1; };`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow := *fn
-	slow.Code, slow.CodeSHA256 = b.Archive, b.SHA256
-	call(t, e, &slow)
-	call(t, e, &slow)
-	e.mu.Lock()
-	e.coldTime[fn.Runtime] = 50 * time.Millisecond
-	e.mu.Unlock()
-	if cold := burst(t, e, &slow, 4); cold != 3 {
+	slow := withHandler(t, fn, `exports.handler = async () => { await new Promise((r) => setTimeout(r, 400)); return 1; };`)
+	warmWithColdTime(t, e, slow, 50*time.Millisecond)
+	if cold := burst(t, e, slow, 4); cold != 3 {
 		t.Fatalf("%d of 4 concurrent 400 ms calls started an instance; want 3 (one was warm)", cold)
 	}
 }
@@ -84,21 +93,11 @@ func TestLongCallsStartInstances(t *testing.T) {
 func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
-	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(
-		`exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 200)); process.exit(3); } return 1; };`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := *fn
-	f.Code, f.CodeSHA256 = b.Archive, b.SHA256
-	call(t, e, &f)
-	call(t, e, &f)
-	e.mu.Lock()
-	e.coldTime[fn.Runtime] = 10 * time.Second
-	e.mu.Unlock()
+	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 200)); process.exit(3); } return 1; };`)
+	warmWithColdTime(t, e, f, 10*time.Second)
 	crashed := make(chan *Outcome, 1)
 	go func() {
-		out, err := e.Invoke(t.Context(), Call{Function: &f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
+		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
 		if err != nil {
 			t.Error(err)
 		}
@@ -112,7 +111,7 @@ func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	began := time.Now()
-	out := call(t, e, &f)
+	out := call(t, e, f)
 	if !out.Execution.ColdStart {
 		t.Fatal("the queued call was served by the crashed instance")
 	}
