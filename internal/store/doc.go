@@ -1,6 +1,6 @@
 // Package store is the GORM implementation of core.Store, on PostgreSQL in
-// production and on pure-Go SQLite (github.com/glebarez/sqlite) as the
-// embedded single-node default.
+// production and on pure-Go SQLite (modernc.org/sqlite, through the GORM
+// dialector github.com/libtnb/sqlite) as the embedded single-node default.
 //
 // Open connects, then applies the versioned SQL migrations embedded from
 // migrations/<dialect>/ before it returns, so a Store is always on the

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	"go.uber.org/zap"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -34,7 +34,7 @@ const SQLiteFile = "voltrun.db"
 // BEGIN so a transaction that reads then writes cannot deadlock-fail with
 // SQLITE_BUSY half way through.
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 
 // Options configures Open.
 type Options struct {
@@ -54,6 +54,7 @@ type Options struct {
 type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
+	stmts   *stmtCache // SQLite only
 	dialect string
 	log     *zap.Logger
 }
@@ -78,11 +79,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			// Every write is one statement or an explicit transaction.
 			SkipDefaultTransaction: true,
 			NowFunc:                now,
-			// The SQLite driver compiles every statement anew, and compiling a
-			// batch insert of execution records was a third of its cost; pgx
-			// caches prepared statements itself.
-			PrepareStmt:        dialect == DialectSQLite,
-			PrepareStmtMaxSize: 256,
 		}
 	})
 	if err != nil {
@@ -95,6 +91,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	configurePool(sqlDB, dialect)
 
 	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, log: log}
+	if dialect == DialectSQLite {
+		// SQLite compiles a statement each time it is prepared, and
+		// compiling the batch insert of execution records was a third of
+		// its cost; pgx caches prepared statements itself.
+		s.stmts = newStmtCache(sqlDB)
+		db.ConnPool, db.Statement.ConnPool = s.stmts, s.stmts
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -191,6 +194,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the connection pool. Calls after the first return nil.
 func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	if err := s.sqlDB.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
