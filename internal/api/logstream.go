@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -30,6 +31,9 @@ const (
 	streamRecheck   = 5 * time.Second
 	streamReadLimit = 4 << 10
 	lookupTimeout   = 5 * time.Second
+	// streamClaimWait bounds how long a subscription made before the
+	// upgrade waits for its connection.
+	streamClaimWait = 30 * time.Second
 )
 
 // Close reasons (at most 123 bytes each).
@@ -67,8 +71,7 @@ func (s *Server) functionLogStream(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := streamTarget{ownerID: uid, functionID: f.ID}
-	return websocket.New(func(conn *websocket.Conn) { s.serveStream(conn, t) })(c)
+	return s.stream(c, streamTarget{ownerID: uid, functionID: f.ID})
 }
 
 // executionLogStream follows one execution: a finished one's stored logs
@@ -83,8 +86,47 @@ func (s *Server) executionLogStream(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := streamTarget{ownerID: uid, functionID: e.FunctionID, executionID: e.ID}
-	return websocket.New(func(conn *websocket.Conn) { s.serveStream(conn, t) })(c)
+	return s.stream(c, streamTarget{ownerID: uid, functionID: e.FunctionID, executionID: e.ID})
+}
+
+// stream subscribes to t's messages, then answers the upgrade: a client
+// that has the answer misses no line printed after it. The connection is
+// served after this handler returns; when the upgrade fails, or the
+// connection is not handed over within streamClaimWait, the subscription
+// ends.
+func (s *Server) stream(c *fiber.Ctx, t streamTarget) error {
+	b := newBacklog()
+	subFn := t.functionID
+	if t.executionID != "" {
+		subFn = "" // the execution id alone selects its messages
+	}
+	stop, err := s.deps.Logs.SubscribeLogs(t.ownerID, subFn, t.executionID, b.push)
+	if err != nil {
+		s.log.Error("subscribe to live logs", zap.Error(err))
+		return core.Errorf(core.CodeUnavailable, closeNoLogs)
+	}
+	b.subscribed(stop)
+	var claimed atomic.Bool
+	claim := func() bool { return claimed.CompareAndSwap(false, true) }
+	abandon := time.AfterFunc(streamClaimWait, func() {
+		if claim() {
+			stop()
+		}
+	})
+	err = websocket.New(func(conn *websocket.Conn) {
+		if !claim() {
+			closeStream(conn, websocket.CloseTryAgainLater, closeNoLogs)
+			return
+		}
+		abandon.Stop()
+		defer stop()
+		s.serveStream(conn, t, b)
+	})(c)
+	if err != nil && claim() {
+		abandon.Stop()
+		stop()
+	}
+	return err
 }
 
 type streamMsg struct {
@@ -159,23 +201,9 @@ func (b *backlog) written(m streamMsg) {
 	b.mu.Unlock()
 }
 
-// serveStream runs one WebSocket until the execution ends, the client
-// leaves or falls behind, or the server stops.
-func (s *Server) serveStream(conn *websocket.Conn, t streamTarget) {
-	b := newBacklog()
-	subFn := t.functionID
-	if t.executionID != "" {
-		subFn = "" // the execution id alone selects its messages
-	}
-	stop, err := s.deps.Logs.SubscribeLogs(t.ownerID, subFn, t.executionID, b.push)
-	if err != nil {
-		s.log.Error("subscribe to live logs", zap.Error(err))
-		closeStream(conn, websocket.CloseInternalServerErr, closeNoLogs)
-		return
-	}
-	defer stop()
-	b.subscribed(stop)
-
+// serveStream runs one WebSocket, whose messages b receives, until the
+// execution ends, the client leaves or falls behind, or the server stops.
+func (s *Server) serveStream(conn *websocket.Conn, t streamTarget, b *backlog) {
 	// Subscribed first, then read: an end published before the
 	// subscription is already in the record.
 	if t.executionID != "" && s.finished(conn, t, nil) {
@@ -200,7 +228,6 @@ func (s *Server) serveStream(conn *websocket.Conn, t streamTarget) {
 	for {
 		select {
 		case <-b.overflow:
-			stop()
 			closeStream(conn, websocket.ClosePolicyViolation, closeSlow)
 			return
 		default:
