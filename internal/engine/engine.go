@@ -293,6 +293,11 @@ const (
 func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, string, error) {
 	if e.pool != nil {
 		if sb := e.pool.take(class{fn.Runtime, fn.MemoryMB}, fn.OwnerID); sb != nil {
+			if a, ok := sb.(sandbox.Activator); ok {
+				if err := a.Activate(); err != nil {
+					e.log.Warn("activate a pre-warmed sandbox", zap.Error(err))
+				}
+			}
 			inst, err := e.load(ctx, sb, fn, version)
 			var loadErr *sandbox.LoadError
 			if err == nil || errors.As(err, &loadErr) {

@@ -215,6 +215,7 @@ func (p *prewarm) boot(ctx context.Context, c class) {
 	spec := p.spec
 	spec.Runtime, spec.MemoryMB = string(c.runtime), c.memoryMB
 	spec.Labels = map[string]string{"prewarmed": "true"}
+	spec.Standby = true
 	inst, err := p.driver.Create(ctx, spec)
 	p.mu.Lock()
 	st := p.classes[c]

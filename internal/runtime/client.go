@@ -33,9 +33,8 @@ const drainWait = time.Second
 type ClientConfig struct {
 	// Requests is the host end of the sandbox's fd 3.
 	Requests io.Writer
-	// Responses is the host end of the sandbox's fd 4. Use a blocking
-	// file: reads then bypass the netpoller (measurably faster), and they
-	// end when Kill makes the sandbox side disappear.
+	// Responses is the host end of the sandbox's fd 4. Reads end when
+	// Kill makes the sandbox side disappear.
 	Responses io.Reader
 	// Stdout and Stderr are the host ends of the sandbox's output pipes.
 	Stdout, Stderr io.Reader

@@ -1,7 +1,7 @@
-// Package runtime is the in-sandbox side of VoltRun: the Node.js and Python
-// bootstraps (embedded in the binary, written read-only into every sandbox
-// at BootstrapDir) and the host side of the protocol they speak (Client),
-// shared by every sandbox driver.
+// Package runtime is the protocol between the host and the Node.js and
+// Python bootstraps that run inside every sandbox (package bootstrap holds
+// them and their commands): the host side (Client), shared by every sandbox
+// driver.
 //
 // # Descriptors
 //

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 )
 
 // local runs a bootstrap as a plain child process (no isolation): it tests
@@ -21,8 +23,8 @@ type local struct {
 
 func startLocal(t testing.TB, rt string, files map[string]string) *local {
 	t.Helper()
-	if _, err := os.Stat(NodePath); err != nil {
-		t.Skipf("no %s: %v", NodePath, err)
+	if _, err := os.Stat(bootstrap.NodePath); err != nil {
+		t.Skipf("no %s: %v", bootstrap.NodePath, err)
 	}
 	task := t.TempDir()
 	for name, body := range files {
@@ -35,10 +37,10 @@ func startLocal(t testing.TB, rt string, files map[string]string) *local {
 		}
 	}
 	boot := t.TempDir()
-	if err := WriteBootstraps(boot); err != nil {
+	if err := bootstrap.Write(boot); err != nil {
 		t.Fatal(err)
 	}
-	c, err := CommandFor(rt, 128, boot)
+	c, err := bootstrap.CommandFor(rt, 128, boot)
 	if err != nil {
 		t.Fatal(err)
 	}

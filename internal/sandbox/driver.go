@@ -106,6 +106,12 @@ type Instance interface {
 	Destroy(ctx context.Context) error
 }
 
+// Activator is implemented by instances that honour Spec.Standby. Activate
+// restores a standby instance's normal CPU weight; call it before Load.
+type Activator interface {
+	Activate() error
+}
+
 // MemoryReporter is implemented by instances that can tell their memory use,
 // so an owner can recycle one that has grown (a leak in the function's
 // module state). Safe to call at any time; it reads counters, it does not

@@ -56,6 +56,10 @@ type Spec struct {
 	// Network allows outbound networking. Drivers without
 	// Capabilities.Network refuse it with ErrUnsupported.
 	Network bool
+	// Standby marks a pre-warmed spare: drivers that implement Activator
+	// run it at a low CPU weight, so booting spares does not slow the
+	// calls in flight, until Activate puts it to work.
+	Standby bool
 	// Labels are free-form identifiers (function id, owner) that drivers
 	// put in their logs; they never reach the sandbox.
 	Labels map[string]string

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
 )
 
 // The subset of the OCI runtime spec (config.json) the driver writes.
@@ -100,7 +101,7 @@ func hostPidsLimit(maxProcs int) int64 { return int64(4*maxProcs + 256) }
 // bundleConfig describes one instance's config.json.
 type bundleConfig struct {
 	spec       sandbox.Spec
-	mode       string // initModeRun or initModeProbe
+	mode       string // gvinit.ModeRun or gvinit.ModeProbe
 	rootfs     string // shared read-only root skeleton
 	optDir     string // bootstraps and the init binary
 	codeDir    string // "" for the probe
@@ -113,8 +114,8 @@ type bundleConfig struct {
 
 func (b bundleConfig) oci() ociSpec {
 	s := b.spec
-	args := []string{initPath, b.mode}
-	if b.mode == initModeRun {
+	args := []string{gvinit.Path, b.mode}
+	if b.mode == gvinit.ModeRun {
 		args = append(args, s.Runtime, strconv.Itoa(s.MemoryMB))
 	}
 	nproc := uint64(max(s.MaxProcs, sandbox.MinMaxProcs)) //nolint:gosec // validated positive
@@ -124,13 +125,13 @@ func (b bundleConfig) oci() ociSpec {
 		// unless the spec has one, and functions have no use for it.
 		{Destination: "/sys", Type: "tmpfs", Source: "tmpfs", Options: []string{"ro", "nosuid", "nodev", "noexec", "mode=0555", "size=4k"}},
 		{Destination: "/usr", Type: "bind", Source: "/usr", Options: []string{"rbind", "ro", "nosuid", "nodev"}},
-		{Destination: runtime.BootstrapDir, Type: "bind", Source: b.optDir, Options: []string{"bind", "ro", "nosuid", "nodev"}},
+		{Destination: bootstrap.Dir, Type: "bind", Source: b.optDir, Options: []string{"bind", "ro", "nosuid", "nodev"}},
 		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{
 			"nosuid", "nodev", "mode=1777", "size=" + strconv.Itoa(max(s.TmpSizeMB, 1)) + "m",
 		}},
 	}
 	if b.codeDir != "" {
-		mounts = append(mounts, ociMount{Destination: runtime.TaskRoot, Type: "bind", Source: b.codeDir, Options: []string{"bind", "ro", "nosuid", "nodev"}})
+		mounts = append(mounts, ociMount{Destination: bootstrap.TaskRoot, Type: "bind", Source: b.codeDir, Options: []string{"bind", "ro", "nosuid", "nodev"}})
 	}
 	mem := int64(s.MemoryMB+b.overheadMB+b.taskMB*s.MaxProcs) << 20
 	spec := ociSpec{
@@ -140,7 +141,7 @@ func (b bundleConfig) oci() ociSpec {
 			Args: args,
 			// One P: the init only relays output and reaps, and every thread
 			// it has is state a restore must load.
-			Env: []string{"PATH=/usr/bin:/bin", "GOMAXPROCS=1", initEnvKey + "=" + initEnvVal},
+			Env: []string{"PATH=/usr/bin:/bin", "GOMAXPROCS=1", gvinit.EnvKey + "=" + gvinit.EnvVal},
 			Cwd: "/",
 			Capabilities: ociCaps{
 				Bounding: initCaps, Effective: initCaps, Permitted: initCaps,

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
 )
 
 // TestBundleLimits checks the OCI spec's limits and lockdown without a
@@ -20,7 +21,7 @@ import (
 func TestBundleLimits(t *testing.T) {
 	spec := sandbox.Spec{Runtime: sandbox.RuntimeNode, MemoryMB: 256, MaxProcs: 40, TmpSizeMB: 16, CPUShare: 0.5}
 	b := bundleConfig{
-		spec: spec, mode: initModeRun, rootfs: "/state/rootfs", optDir: "/state/opt", codeDir: "/code",
+		spec: spec, mode: gvinit.ModeRun, rootfs: "/state/rootfs", optDir: "/state/opt", codeDir: "/code",
 		cgroupPath: "/voltrun-gvisor/x", netns: "/state/netns", hostname: "voltrun", overheadMB: 32, taskMB: 3,
 	}
 	dir := t.TempDir()
@@ -50,7 +51,7 @@ func TestBundleLimits(t *testing.T) {
 	if !s.Root.Readonly || !s.Process.NoNewPrivileges || s.Process.User.UID != 0 {
 		t.Errorf("root readonly %v, no_new_privs %v, init uid %d", s.Root.Readonly, s.Process.NoNewPrivileges, s.Process.User.UID)
 	}
-	if want := []string{initPath, initModeRun, sandbox.RuntimeNode, "256"}; !slices.Equal(s.Process.Args, want) {
+	if want := []string{gvinit.Path, gvinit.ModeRun, sandbox.RuntimeNode, "256"}; !slices.Equal(s.Process.Args, want) {
 		t.Errorf("args %q, want %q", s.Process.Args, want)
 	}
 	if !slices.Contains(s.Linux.Namespaces, ociNamespace{Type: "network", Path: "/state/netns"}) {
@@ -60,12 +61,12 @@ func TestBundleLimits(t *testing.T) {
 	for _, m := range s.Mounts {
 		mounts[m.Destination] = m
 	}
-	for _, dst := range []string{"/usr", runtime.BootstrapDir, runtime.TaskRoot} {
+	for _, dst := range []string{"/usr", bootstrap.Dir, bootstrap.TaskRoot} {
 		if m := mounts[dst]; m.Type != "bind" || !slices.Contains(m.Options, "ro") {
 			t.Errorf("%s: %+v, want a read-only bind", dst, m)
 		}
 	}
-	if m := mounts[runtime.TaskRoot]; m.Source != "/code" {
+	if m := mounts[bootstrap.TaskRoot]; m.Source != "/code" {
 		t.Errorf("code mount %+v", m)
 	}
 	if m := mounts["/tmp"]; m.Type != "tmpfs" || !slices.Contains(m.Options, "size=16m") {

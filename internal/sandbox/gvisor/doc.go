@@ -7,13 +7,13 @@
 // # Process tree and descriptors
 //
 //	server ──runsc run/restore──▶ runsc sandbox (the sentry) + gofer, on the host
-//	                                └─ inside: init = this binary (PID 1, root of the sentry only)
+//	                                └─ inside: init = Options.Init or this binary (PID 1, root of the sentry only)
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
 //
 // The container's stdio are three host pipes: fd 0 carries requests, fd 1
 // responses, fd 2 the runtime's stdout and stderr multiplexed by the init
-// (mux.go) and finally its exit status. Only stdio survive a checkpoint:
+// (gvinit.MuxWriter) and finally its exit status. Only stdio survive a checkpoint:
 // runsc re-maps them to the restoring process's stdio, and has no --pass-fd
 // for restore. The init gives the runtime fds 3 and 4 as duplicates of its
 // fds 0 and 1, so the bootstraps' protocol (internal/runtime) is unchanged
@@ -54,11 +54,11 @@
 //     skeleton with /usr, the code and the bootstraps bound read-only and a
 //     synthesized /etc) is read-only; /sys is an empty read-only tmpfs.
 //   - network: the sandbox runs in the driver's network namespace, whose
-//     only device is lo without addresses (netlink.go); runsc mirrors it, so
+//     only device is lo without addresses (netns.go); runsc mirrors it, so
 //     every connect fails with ENETUNREACH, after a boot and a restore alike.
-//   - identity: uid 1000, no capabilities, no_new_privs, a seccomp deny-list
-//     like linuxns's (seccomp.go); the init is another uid, so the function
-//     can neither signal nor trace it.
+//   - identity: uid 1000, no capabilities, no_new_privs, linuxns's seccomp
+//     deny-list (package seccompfilter); the init is another uid, so the
+//     function can neither signal nor trace it.
 //
 // # Known limits
 //

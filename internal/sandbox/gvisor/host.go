@@ -15,8 +15,10 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
-	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
+	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
 )
 
 // hostInfo is what probing the host found; it is written once, by probe.
@@ -58,13 +60,13 @@ func (d *Driver) check() error {
 		return unavailable("the gvisor driver needs root: runsc creates namespaces and cgroups for every sandbox (running as uid %d)", os.Geteuid())
 	}
 	h := hostInfo{rs: &runsc{path: path, root: filepath.Join(d.opts.StateDir, dirRunsc), platform: d.opts.Platform}}
-	for _, rt := range [][2]string{{sandbox.RuntimeNode, runtime.NodePath}, {sandbox.RuntimePython, runtime.PythonPath}} {
+	for _, rt := range [][2]string{{sandbox.RuntimeNode, bootstrap.NodePath}, {sandbox.RuntimePython, bootstrap.PythonPath}} {
 		if unix.Access(rt[1], unix.X_OK) == nil {
 			h.runtimes = append(h.runtimes, rt[0])
 		}
 	}
 	if len(h.runtimes) == 0 {
-		return unavailable("neither %s nor %s is installed", runtime.NodePath, runtime.PythonPath)
+		return unavailable("neither %s nor %s is installed", bootstrap.NodePath, bootstrap.PythonPath)
 	}
 	if h.cgroupVersion, h.cgroupMemory, err = detectCgroups(); err != nil {
 		return unavailable("%v", err)
@@ -103,8 +105,8 @@ func detectCgroups() (version, memory string, err error) {
 }
 
 // prepare lays out the state directory: runsc's root, the shared root
-// skeleton, the bootstraps and the init (init, or a copy of this binary),
-// and empty snapshot and bundle directories.
+// skeleton, the bootstraps, the init (init, or a copy of this binary) and
+// its seccomp filter, and empty snapshot and bundle directories.
 func (h *hostInfo) prepare(state string, init []byte) error {
 	h.rootfs = filepath.Join(state, dirRootfs)
 	h.opt = filepath.Join(state, dirOpt)
@@ -124,8 +126,16 @@ func (h *hostInfo) prepare(state string, init []byte) error {
 	if err := buildRootfs(h.rootfs); err != nil {
 		return err
 	}
-	if err := runtime.WriteBootstraps(h.opt); err != nil {
+	if err := bootstrap.Write(h.opt); err != nil {
 		return err
+	}
+	prog, err := seccompfilter.Program()
+	if err != nil {
+		return err
+	}
+	// Root only, as the init that reads it.
+	if err := os.WriteFile(filepath.Join(h.opt, gvinit.SeccompName), prog, 0o400); err != nil {
+		return fmt.Errorf("write seccomp filter: %w", err)
 	}
 	// Snapshot images from a previous run are not reused: the binary, the
 	// bootstraps or runsc may have changed since.
@@ -134,7 +144,7 @@ func (h *hostInfo) prepare(state string, init []byte) error {
 			_ = os.RemoveAll(filepath.Join(h.images, e.Name()))
 		}
 	}
-	return writeInit(filepath.Join(h.opt, initName), init)
+	return writeInit(filepath.Join(h.opt, gvinit.Name), init)
 }
 
 // writeInit writes init, or a copy of the running executable when it is
@@ -219,7 +229,7 @@ func (d *Driver) smokeTest(ctx context.Context) error {
 	defer os.RemoveAll(dir)
 	b := bundleConfig{
 		spec: sandbox.Spec{Runtime: sandbox.RuntimePython}.WithDefaults(),
-		mode: initModeProbe, rootfs: d.host.rootfs, optDir: d.host.opt,
+		mode: gvinit.ModeProbe, rootfs: d.host.rootfs, optDir: d.host.opt,
 		cgroupPath: d.cgroupPath(id), netns: d.host.netns, hostname: d.opts.Hostname, overheadMB: d.opts.MemoryOverheadMB, taskMB: d.opts.TaskOverheadMB,
 	}
 	if err := b.write(dir); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/voltrun/voltrun/internal/runtime"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
 )
 
 // errDestroyed is the abort cause of a call cut short by Destroy.
@@ -170,7 +171,7 @@ func (i *instance) classifyExit(res sandbox.Result) sandbox.Result {
 
 // exitStatus waits (bounded) for the log stream to end and returns the
 // runtime's status if the init reported it.
-func (i *instance) exitStatus() (exitStatus, bool) {
+func (i *instance) exitStatus() (gvinit.ExitStatus, bool) {
 	select {
 	case <-i.mux.done:
 	case <-time.After(exitWait):

@@ -8,16 +8,18 @@ import (
 	"io"
 	"syscall"
 	"testing"
+
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
 )
 
 func TestDemux(t *testing.T) {
 	var stream bytes.Buffer
-	w := &muxWriter{w: &stream}
+	w := gvinit.NewMuxWriter(&stream)
 	for _, f := range []struct {
 		typ  byte
 		body string
-	}{{muxStdout, "hello "}, {muxStderr, "oops\n"}, {muxStdout, "world\n"}, {muxStatus, "signal 9"}} {
-		if err := w.write(f.typ, []byte(f.body)); err != nil {
+	}{{gvinit.MuxStdout, "hello "}, {gvinit.MuxStderr, "oops\n"}, {gvinit.MuxStdout, "world\n"}, {gvinit.MuxStatus, "signal 9"}} {
+		if err := w.Send(f.typ, []byte(f.body)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +69,7 @@ func TestDemuxCorrupt(t *testing.T) {
 }
 
 func TestExitStatus(t *testing.T) {
-	for _, st := range []exitStatus{{Code: 0}, {Code: 3}, {Signal: syscall.SIGABRT}} {
+	for _, st := range []gvinit.ExitStatus{{Code: 0}, {Code: 3}, {Signal: syscall.SIGABRT}} {
 		got, err := parseExitStatus([]byte(st.String()))
 		if err != nil || got != st {
 			t.Errorf("%v: round trip gave %v %v", st, got, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/voltrun/voltrun/internal/runtime"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
 )
 
 // hostPipes are the host's ends of the sandbox's stdio.
@@ -158,7 +159,7 @@ func (i *instance) prepareBundle() error {
 		return fmt.Errorf("%w: code dir %s has mode %o: the sandbox user needs o+rx", sandbox.ErrInvalidSpec, i.codeDir, st.Mode()&0o777)
 	}
 	return bundleConfig{
-		spec: i.spec, mode: initModeRun, rootfs: i.d.host.rootfs, optDir: i.d.host.opt, codeDir: i.codeDir,
+		spec: i.spec, mode: gvinit.ModeRun, rootfs: i.d.host.rootfs, optDir: i.d.host.opt, codeDir: i.codeDir,
 		cgroupPath: i.d.cgroupPath(i.id), netns: i.d.host.netns, hostname: i.d.opts.Hostname, overheadMB: i.d.opts.MemoryOverheadMB, taskMB: i.d.opts.TaskOverheadMB,
 	}.write(i.bundle)
 }

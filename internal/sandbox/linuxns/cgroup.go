@@ -23,6 +23,7 @@ type cgroupLimits struct {
 	Pids        int
 	CPUQuotaUS  int64 // per CPUPeriodUS; 0 means unlimited
 	CPUPeriodUS int64
+	Standby     bool // lowest CPU weight until Activate
 }
 
 // cgroupManager creates per-instance cgroups under VoltRun's parent group.
@@ -50,6 +51,8 @@ type cgroup interface {
 	MemoryBytes() (uint64, error)
 	// Procs lists the pids in the group (host pid namespace).
 	Procs() []int
+	// Activate gives a standby group the normal CPU weight.
+	Activate() error
 	// Kill kills every process in the group where the kernel offers an
 	// atomic way (v2 cgroup.kill); on v1 it is a no-op and killing the
 	// namespace's init does the job.

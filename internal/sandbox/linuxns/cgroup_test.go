@@ -4,6 +4,7 @@ package linuxns
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +154,60 @@ func TestCgroupV1Files(t *testing.T) {
 	}
 	if err := g.Remove(context.Background()); err != nil {
 		t.Fatalf("second remove: %v", err)
+	}
+}
+
+// TestCgroupStandby: a standby group gets the low CPU weight, a normal one
+// keeps the kernel's default, and Activate restores it.
+func TestCgroupStandby(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	mounts := map[string]string{}
+	for _, c := range v1Controllers {
+		mounts[c] = filepath.Join(root, "v1", c)
+		if err := os.MkdirAll(mounts[c], 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1, err := newCgroupV1(mounts, "voltrun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := newCgroupV2(filepath.Join(root, "v2"), "voltrun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		m                cgroupManager
+		file, low, their string
+	}{
+		{v1, filepath.Join(mounts["cpu"], "voltrun", "%s", "cpu.shares"), "64", "1024"},
+		{v2, filepath.Join(root, "v2", "voltrun", "%s", "cpu.weight"), "6", "100"},
+	} {
+		limits := cgroupLimits{MemoryBytes: 1 << 20, Pids: 16, CPUPeriodUS: 100000}
+		if _, err := tc.m.Create("normal", limits); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(fmt.Sprintf(tc.file, "normal")); !os.IsNotExist(err) {
+			t.Errorf("%s: a normal group's weight was written (%v)", tc.m.Version(), err)
+		}
+		limits.Standby = true
+		g, err := tc.m.Create("spare", limits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readTrim(t, fmt.Sprintf(tc.file, "spare")); got != tc.low {
+			t.Errorf("%s: standby weight %q, want %q", tc.m.Version(), got, tc.low)
+		}
+		if err := g.Activate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := readTrim(t, fmt.Sprintf(tc.file, "spare")); got != tc.their {
+			t.Errorf("%s: activated weight %q, want %q", tc.m.Version(), got, tc.their)
+		}
 	}
 }
 

@@ -74,6 +74,11 @@ func (g *groupV1) limit(l cgroupLimits) error {
 	if err := writeFile(filepath.Join(g.dirs["pids"], "pids.max"), strconv.Itoa(l.Pids)); err != nil {
 		return fmt.Errorf("set pids limit: %w", err)
 	}
+	if l.Standby {
+		if err := writeFile(filepath.Join(g.dirs["cpu"], "cpu.shares"), cpuSharesStandby); err != nil {
+			return fmt.Errorf("set standby cpu weight: %w", err)
+		}
+	}
 	if l.CPUQuotaUS > 0 {
 		cpu := g.dirs["cpu"]
 		if err := writeFile(filepath.Join(cpu, "cpu.cfs_period_us"), strconv.FormatInt(l.CPUPeriodUS, 10)); err != nil {
@@ -82,6 +87,21 @@ func (g *groupV1) limit(l cgroupLimits) error {
 		if err := writeFile(filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.FormatInt(l.CPUQuotaUS, 10)); err != nil {
 			return fmt.Errorf("set cpu quota: %w", err)
 		}
+	}
+	return nil
+}
+
+// CPU weights (cpu.shares) of a standby group and of a working one (the
+// kernel's default). A sixteenth: calls in flight keep the CPU, and spares
+// still boot, slowly, on a saturated host.
+const (
+	cpuSharesStandby = "64"
+	cpuSharesNormal  = "1024"
+)
+
+func (g *groupV1) Activate() error {
+	if err := writeFile(filepath.Join(g.dirs["cpu"], "cpu.shares"), cpuSharesNormal); err != nil {
+		return fmt.Errorf("set cpu weight: %w", err)
 	}
 	return nil
 }

@@ -86,6 +86,25 @@ func (g *groupV2) limit(l cgroupLimits) error {
 	if err := writeFile(filepath.Join(g.dir, "cpu.max"), cpu); err != nil {
 		return fmt.Errorf("set cpu limit: %w", err)
 	}
+	if l.Standby {
+		if err := writeFile(filepath.Join(g.dir, "cpu.weight"), cpuWeightStandby); err != nil {
+			return fmt.Errorf("set standby cpu weight: %w", err)
+		}
+	}
+	return nil
+}
+
+// CPU weights (cpu.weight) of a standby group and of a working one (the
+// kernel's default), in the ratio of v1's (cgroup_v1.go).
+const (
+	cpuWeightStandby = "6"
+	cpuWeightNormal  = "100"
+)
+
+func (g *groupV2) Activate() error {
+	if err := writeFile(filepath.Join(g.dir, "cpu.weight"), cpuWeightNormal); err != nil {
+		return fmt.Errorf("set cpu weight: %w", err)
+	}
 	return nil
 }
 

@@ -20,7 +20,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 	"github.com/voltrun/voltrun/internal/sandbox"
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns/nsinit"
+	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
 )
 
 // Options configure the driver.
@@ -56,6 +59,7 @@ type Driver struct {
 
 	probeOnce sync.Once
 	initPath  string // the sandbox init to execute
+	seccomp   []byte // the filter every init installs
 	cg        cgroupManager
 	probeErr  error
 	runtimes  []string
@@ -143,18 +147,23 @@ func (d *Driver) check() error {
 	if !seccomp.Supported() {
 		return unavailable("the kernel does not support seccomp filters")
 	}
+	prog, err := seccompfilter.Program()
+	if err != nil {
+		return unavailable("%v", err)
+	}
+	d.seccomp = prog
 	cg, err := detectCgroups(d.opts.CgroupParent)
 	if err != nil {
 		return unavailable("%v", err)
 	}
 	d.cg = cg
-	for _, rt := range [][2]string{{sandbox.RuntimeNode, runtime.NodePath}, {sandbox.RuntimePython, runtime.PythonPath}} {
+	for _, rt := range [][2]string{{sandbox.RuntimeNode, bootstrap.NodePath}, {sandbox.RuntimePython, bootstrap.PythonPath}} {
 		if unix.Access(rt[1], unix.X_OK) == nil {
 			d.runtimes = append(d.runtimes, rt[0])
 		}
 	}
 	if len(d.runtimes) == 0 {
-		return unavailable("neither %s nor %s is installed", runtime.NodePath, runtime.PythonPath)
+		return unavailable("neither %s nor %s is installed", bootstrap.NodePath, bootstrap.PythonPath)
 	}
 	return nil
 }
@@ -202,6 +211,7 @@ func (i *instance) start(ctx context.Context) error {
 	}
 	cg, err := i.d.cg.Create(i.id, cgroupLimits{
 		MemoryBytes: int64(i.spec.MemoryMB) << 20, Pids: i.spec.MaxProcs, CPUQuotaUS: quota, CPUPeriodUS: 100000,
+		Standby: i.spec.Standby,
 	})
 	if err != nil {
 		return err
@@ -213,9 +223,9 @@ func (i *instance) start(ctx context.Context) error {
 	}
 	i.cmd, i.pipes = cmd, pipes
 	go i.wait()
-	cfg, _ := json.Marshal(initConfig{
+	cfg, _ := json.Marshal(nsinit.Config{
 		Runtime: i.spec.Runtime, MemoryMB: i.spec.MemoryMB, TmpSizeMB: i.spec.TmpSizeMB,
-		Hostname: i.d.opts.Hostname, CodeDir: true, CgroupTasks: tasks,
+		Hostname: i.d.opts.Hostname, CodeDir: true, CgroupTasks: tasks, Seccomp: i.d.seccomp,
 	})
 	_, err = pipes.config.Write(cfg)
 	_ = pipes.config.Close()

@@ -25,7 +25,10 @@ var errDestroyed = errors.New("instance destroyed")
 // to be reaped before classifying the death.
 const exitWait = 2 * time.Second
 
-var _ sandbox.MemoryReporter = (*instance)(nil)
+var (
+	_ sandbox.MemoryReporter = (*instance)(nil)
+	_ sandbox.Activator      = (*instance)(nil)
+)
 
 type instance struct {
 	d          *Driver
@@ -104,6 +107,9 @@ func (i *instance) release(loaded, dead bool) {
 	i.loaded = i.loaded || loaded
 	i.dead = i.dead || dead
 }
+
+// Activate implements sandbox.Activator.
+func (i *instance) Activate() error { return i.cg.Activate() }
 
 // Load implements sandbox.Instance.
 func (i *instance) Load(ctx context.Context, fn sandbox.LoadRequest) error {

@@ -11,12 +11,14 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns/nsinit"
 )
 
 // hostPipes are the host's ends of an instance's descriptors.
 type hostPipes struct {
 	requests  *os.File // → sandbox fd 3 (blocking: one write per call)
-	responses *os.File // ← sandbox fd 4 (blocking reads bypass the netpoller on the hot path)
+	responses *os.File // ← sandbox fd 4 (pollable: see newPolledPipe)
 	stdout    *os.File // ← sandbox fd 1 (pollable: no thread parked per idle instance)
 	stderr    *os.File // ← sandbox fd 2 (pollable)
 	config    *os.File // → init fd 5, written once then closed
@@ -30,8 +32,8 @@ func (p *hostPipes) close() {
 	}
 }
 
-// newPipe returns a blocking, close-on-exec pipe. os.Pipe would make both
-// ends non-blocking and pollable, which the hot path does not want.
+// newPipe returns a blocking, close-on-exec pipe, for what the host writes:
+// a write completes in one call.
 func newPipe(name string) (r, w *os.File, err error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -40,9 +42,13 @@ func newPipe(name string) (r, w *os.File, err error) {
 	return os.NewFile(uintptr(p[0]), name+"-r"), os.NewFile(uintptr(p[1]), name+"-w"), nil
 }
 
-// newOutputPipe returns a pipe whose read end is non-blocking (so the Go
+// newPolledPipe returns a pipe whose read end is non-blocking (so the Go
 // runtime polls it) and whose write end, the sandbox's, stays blocking.
-func newOutputPipe(name string) (r, w *os.File, err error) {
+// Blocking reads of responses were faster for one call at a time, but with
+// many calls in flight each parked a thread that the runtime's monitor had
+// to take back: polled, warm throughput is 1.3-1.6 times higher and a
+// call's p50 60 µs slower for Node (docs/benchmarks.md).
+func newPolledPipe(name string) (r, w *os.File, err error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, nil, fmt.Errorf("create %s pipe: %w", name, err)
@@ -103,17 +109,17 @@ func startInit(initPath string, uidBase int, codeDir *os.File, cg cgroup) (*exec
 		return nil, nil, nil, err
 	}
 	child = append(child, reqR)
-	if hp.responses, respW, err = newPipe("responses"); err != nil {
+	if hp.responses, respW, err = newPolledPipe("responses"); err != nil {
 		hp.close()
 		return nil, nil, nil, err
 	}
 	child = append(child, respW)
-	if hp.stdout, outW, err = newOutputPipe("stdout"); err != nil {
+	if hp.stdout, outW, err = newPolledPipe("stdout"); err != nil {
 		hp.close()
 		return nil, nil, nil, err
 	}
 	child = append(child, outW)
-	if hp.stderr, errW, err = newOutputPipe("stderr"); err != nil {
+	if hp.stderr, errW, err = newPolledPipe("stderr"); err != nil {
 		hp.close()
 		return nil, nil, nil, err
 	}
@@ -131,10 +137,10 @@ func startInit(initPath string, uidBase int, codeDir *os.File, cg cgroup) (*exec
 	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: uidBase, Size: idMapSize}}
 	cmd := &exec.Cmd{
 		Path: initPath,
-		Args: []string{initArg0},
+		Args: []string{nsinit.Arg0},
 		// One P: the init works on one locked thread, then only waits;
 		// more Ps cost every idle instance ~200 KiB.
-		Env:        []string{initEnvKey + "=" + initEnvVal, "GOMAXPROCS=1"},
+		Env:        []string{nsinit.EnvKey + "=" + nsinit.EnvVal, "GOMAXPROCS=1"},
 		Dir:        "/",
 		Stdout:     outW,
 		Stderr:     errW,

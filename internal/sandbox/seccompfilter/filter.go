@@ -3,9 +3,12 @@
 package seccompfilter
 
 import (
+	"encoding/binary"
 	"fmt"
+	"sync"
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,37 +42,48 @@ var deniedSyscalls = []string{
 const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
 	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWTIME
 
-func seccompFilter() seccomp.Filter {
-	return seccomp.Filter{
-		NoNewPrivs: true,
-		Flag:       seccomp.FilterFlagTSync,
-		Policy: seccomp.Policy{
-			DefaultAction: seccomp.ActionAllow,
-			Syscalls: []seccomp.SyscallGroup{
-				{Action: seccomp.ActionErrno, Names: deniedSyscalls},
-				{
-					Action: seccomp.ActionErrno,
-					NamesWithCondtions: []seccomp.NameWithConditions{{
-						Name: "clone",
-						Conditions: seccomp.ArgumentConditions{{
-							Argument: 0, Operation: seccomp.BitsSet, Value: namespaceCloneFlags,
-						}},
+func policy() seccomp.Policy {
+	return seccomp.Policy{
+		DefaultAction: seccomp.ActionAllow,
+		Syscalls: []seccomp.SyscallGroup{
+			{Action: seccomp.ActionErrno, Names: deniedSyscalls},
+			{
+				Action: seccomp.ActionErrno,
+				NamesWithCondtions: []seccomp.NameWithConditions{{
+					Name: "clone",
+					Conditions: seccomp.ArgumentConditions{{
+						Argument: 0, Operation: seccomp.BitsSet, Value: namespaceCloneFlags,
 					}},
-				},
-				// clone3 passes its flags in memory, which seccomp cannot
-				// inspect: ENOSYS makes glibc and libuv fall back to clone.
-				{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS), Names: []string{"clone3"}},
+				}},
 			},
+			// clone3 passes its flags in memory, which seccomp cannot
+			// inspect: ENOSYS makes glibc and libuv fall back to clone.
+			{Action: seccomp.ActionErrno | seccomp.Action(unix.ENOSYS), Names: []string{"clone3"}},
 		},
 	}
 }
 
-// Install loads the filter, with no_new_privs, on every thread of the
-// calling process; everything it starts afterwards inherits it. Sandbox
-// inits call it just before starting the runtime.
-func Install() error {
-	if err := seccomp.LoadFilter(seccompFilter()); err != nil {
-		return fmt.Errorf("install seccomp filter: %w", err)
+// Program returns the filter assembled for this architecture, as the
+// kernel's struct sock_filter array in native byte order. The host
+// assembles it, once, and hands it to each sandbox's init, which installs it
+// with no_new_privs on all its threads (initproc.LoadSeccomp) just before
+// starting the runtime: the init does not link the assembler, whose tables
+// would cost every idle instance about 200 KiB.
+var Program = sync.OnceValues(func() ([]byte, error) {
+	p := policy()
+	insts, err := p.Assemble()
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp policy: %w", err)
 	}
-	return nil
-}
+	raw, err := bpf.Assemble(insts)
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp BPF: %w", err)
+	}
+	prog := make([]byte, 0, len(raw)*8)
+	for _, in := range raw {
+		prog = binary.NativeEndian.AppendUint16(prog, in.Op)
+		prog = append(prog, in.Jt, in.Jf)
+		prog = binary.NativeEndian.AppendUint32(prog, in.K)
+	}
+	return prog, nil
+})

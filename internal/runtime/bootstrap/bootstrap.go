@@ -1,7 +1,7 @@
-package runtime
+package bootstrap
 
 import (
-	"embed"
+	_ "embed" // the bootstraps
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,13 +10,19 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
-//go:embed bootstrap/bootstrap.cjs bootstrap/bootstrap.py
-var bootstraps embed.FS
+// The bootstraps are strings, not an embed.FS, so that writing them copies
+// nothing onto the heap of each sandbox's init.
+var (
+	//go:embed bootstrap.cjs
+	nodeSource string
+	//go:embed bootstrap.py
+	pythonSource string
+)
 
 // Paths inside a sandbox.
 const (
-	// BootstrapDir is where drivers place the bootstraps, read-only.
-	BootstrapDir = "/opt/voltrun"
+	// Dir is where drivers place the bootstraps, read-only.
+	Dir = "/opt/voltrun"
 	// TaskRoot is where the function's code is mounted, read-only.
 	TaskRoot = "/var/task"
 )
@@ -55,9 +61,9 @@ func BaseEnv() []string {
 }
 
 // CommandFor returns the interpreter command for runtime rt, with the
-// bootstraps in bootDir (BootstrapDir inside a sandbox). memoryMB sizes
-// Node's old-space heap below the sandbox's memory limit so V8 collects
-// garbage before the kernel's OOM killer would strike.
+// bootstraps in bootDir (Dir inside a sandbox). memoryMB sizes Node's
+// old-space heap below the sandbox's memory limit so V8 collects garbage
+// before the kernel's OOM killer would strike.
 func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 	switch rt {
 	case sandbox.RuntimeNode:
@@ -82,21 +88,30 @@ func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 	return Command{}, fmt.Errorf("%w: unknown runtime %q", sandbox.ErrInvalidSpec, rt)
 }
 
-// WriteBootstraps writes the embedded bootstraps into dir (created if
-// needed), world-readable.
-func WriteBootstraps(dir string) error {
+// Write writes the embedded bootstraps into dir (created if needed),
+// world-readable.
+func Write(dir string) error {
 	// World-readable on purpose: the sandbox's unprivileged user runs them.
 	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // see above
 		return fmt.Errorf("write bootstraps: %w", err)
 	}
-	for _, name := range []string{nodeBootstrap, pythonBootstrap} {
-		b, err := bootstraps.ReadFile("bootstrap/" + name)
-		if err != nil {
-			return fmt.Errorf("write bootstraps: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o444); err != nil { //nolint:gosec // see above
+	for _, b := range [][2]string{{nodeBootstrap, nodeSource}, {pythonBootstrap, pythonSource}} {
+		if err := writeFile(filepath.Join(dir, b[0]), b[1]); err != nil {
 			return fmt.Errorf("write bootstraps: %w", err)
 		}
 	}
 	return nil
+}
+
+// writeFile is os.WriteFile for a string, without copying it.
+func writeFile(path, body string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o444) //nolint:gosec // see Write
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

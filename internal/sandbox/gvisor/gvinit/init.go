@@ -1,6 +1,6 @@
 //go:build linux
 
-package gvisor
+package gvinit
 
 import (
 	"errors"
@@ -11,32 +11,32 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/voltrun/voltrun/internal/runtime"
-	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor/loopback"
+	"github.com/voltrun/voltrun/internal/sandbox/initproc"
 )
 
-// The init is this binary, copied into the driver's state directory and
-// mounted read-only at initPath. It recognises itself by its path and an
-// environment marker, so neither alone triggers it.
+// The init is copied into the driver's directory mounted read-only at
+// bootstrap.Dir, with the seccomp filter it installs beside it. It
+// recognises itself by its path and an environment marker, so neither alone
+// triggers it: the driver starts it as Path with EnvKey=EnvVal.
 const (
-	initName   = "init"
-	initEnvKey = "_VOLTRUN_GVISOR_INIT"
-	initEnvVal = "1"
+	Name        = "init"
+	SeccompName = "seccomp.bpf" // seccompfilter.Program
+	EnvKey      = "_VOLTRUN_GVISOR_INIT"
+	EnvVal      = "1"
 )
 
-// initPath is where the init binary appears inside the sandbox.
-var initPath = filepath.Join(runtime.BootstrapDir, initName)
+// Path is where the init binary appears inside the sandbox.
+var Path = filepath.Join(bootstrap.Dir, Name)
 
 // Init modes (the init's argv[1]).
 const (
-	initModeRun   = "run"   // argv: run <runtime> <memory MB>
-	initModeProbe = "probe" // Available's smoke test: lock down, then exit 0
+	ModeRun   = "run"   // argv: run <runtime> <memory MB>
+	ModeProbe = "probe" // Available's smoke test: lock down, then exit 0
 )
 
 // Identities inside the sandbox.
@@ -50,16 +50,11 @@ const (
 // exited: a child the function left behind may hold the pipes open.
 const relayDrain = 250 * time.Millisecond
 
-var hookCalled atomic.Bool
-
 // Reexec runs the sandbox init when this process is one, and reports false
-// otherwise. main() — and the TestMain of every test package that creates
-// gvisor instances — must call it first, before flags, config or logging:
-// every gVisor sandbox starts this binary as its PID 1, and without the hook
-// it would run the server instead. When it is the init, Reexec never returns.
+// otherwise; when it is the init, Reexec never returns. Both the standalone
+// init and, through gvisor.Reexec, the server call it first thing in main.
 func Reexec() bool {
-	hookCalled.Store(true)
-	if len(os.Args) < 2 || os.Args[0] != initPath || os.Getenv(initEnvKey) != initEnvVal {
+	if len(os.Args) < 2 || os.Args[0] != Path || os.Getenv(EnvKey) != EnvVal {
 		return false
 	}
 	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit in a
@@ -83,29 +78,33 @@ func runInit(args []string) int {
 	goruntime.LockOSThread()
 	requests, responses, logs := os.NewFile(0, "requests"), os.NewFile(1, "responses"), os.NewFile(2, "logs")
 	fail := func(err error) int {
-		_ = runtime.WriteFrame(responses, runtime.FrameInitError, []byte(err.Error()))
+		initproc.ReportError(responses, err)
 		return 1
 	}
-	if len(args) == 0 || (args[0] != initModeRun && args[0] != initModeProbe) || (args[0] == initModeRun && len(args) != 3) {
+	if len(args) == 0 || (args[0] != ModeRun && args[0] != ModeProbe) || (args[0] == ModeRun && len(args) != 3) {
 		return fail(fmt.Errorf("gvisor init: bad arguments %q", args))
 	}
-	if err := unplugLoopback(); err != nil {
+	if err := loopback.Unplug(); err != nil {
 		return fail(fmt.Errorf("disable loopback: %w", err))
 	}
-	if err := dropBoundingSet(); err != nil {
+	if err := initproc.DropBoundingSet(); err != nil {
 		return fail(err)
 	}
-	if err := seccompfilter.Install(); err != nil {
+	prog, err := os.ReadFile(filepath.Join(bootstrap.Dir, SeccompName))
+	if err != nil {
+		return fail(fmt.Errorf("read seccomp filter: %w", err))
+	}
+	if err := initproc.LoadSeccomp(prog); err != nil {
 		return fail(err)
 	}
-	if args[0] == initModeProbe {
+	if args[0] == ModeProbe {
 		return 0
 	}
 	memoryMB, err := strconv.Atoi(args[2])
 	if err != nil {
 		return fail(fmt.Errorf("gvisor init: bad memory %q", args[2]))
 	}
-	cmd, err := runtime.CommandFor(args[1], memoryMB, runtime.BootstrapDir)
+	cmd, err := bootstrap.CommandFor(args[1], memoryMB, bootstrap.Dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -122,7 +121,7 @@ func runInit(args []string) int {
 		return fail(fmt.Errorf("open %s: %w", os.DevNull, err))
 	}
 	proc, err := os.StartProcess(cmd.Path, cmd.Args, &os.ProcAttr{
-		Dir:   runtime.TaskRoot,
+		Dir:   bootstrap.TaskRoot,
 		Env:   cmd.Env,
 		Files: []*os.File{devNull, outW, errW, requests, responses},
 		Sys: &syscall.SysProcAttr{
@@ -147,12 +146,12 @@ func runInit(args []string) int {
 	_ = syscall.Setresgid(initUID, initUID, initUID)
 	_ = syscall.Setresuid(initUID, initUID, initUID)
 
-	mux := &muxWriter{w: logs}
+	mux := NewMuxWriter(logs)
 	var relays sync.WaitGroup
 	for _, r := range []struct {
 		f   *os.File
 		typ byte
-	}{{outR, muxStdout}, {errR, muxStderr}} {
+	}{{outR, MuxStdout}, {errR, MuxStderr}} {
 		relays.Go(func() { relay(r.f, r.typ, mux) })
 	}
 	status := reap(proc.Pid)
@@ -162,7 +161,7 @@ func runInit(args []string) int {
 	case <-drained:
 	case <-time.After(relayDrain):
 	}
-	_ = mux.write(muxStatus, []byte(status.String()))
+	_ = mux.Send(MuxStatus, []byte(status.String()))
 	if status.Signal != 0 {
 		return 128 + int(status.Signal)
 	}
@@ -170,71 +169,32 @@ func runInit(args []string) int {
 }
 
 // relay forwards one of the runtime's output pipes onto the log stream.
-func relay(r *os.File, typ byte, mux *muxWriter) {
-	buf := make([]byte, relayChunk)
+func relay(r *os.File, typ byte, mux *MuxWriter) {
+	buf := make([]byte, RelayChunk)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if mux.write(typ, buf[:n]) != nil {
+			if mux.Send(typ, buf[:n]) != nil {
 				return // the host is gone
 			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				_ = mux.write(muxStderr, []byte("voltrun: log relay: "+err.Error()+"\n"))
+				_ = mux.Send(MuxStderr, []byte("voltrun: log relay: "+err.Error()+"\n"))
 			}
 			return
 		}
 	}
 }
 
-// dropBoundingSet empties the capability bounding set and the ambient set,
-// so nothing exec'd in the sandbox can gain a capability. It applies to every
-// thread where the Go runtime can do that (no cgo), else to the calling
-// thread, which runInit has locked and forks the runtime from.
-func dropBoundingSet() error {
-	prctl := func(op, arg uintptr) syscall.Errno {
-		_, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, op, arg, 0)
-		if errno == syscall.ENOTSUP { // cgo binaries (race-enabled tests)
-			_, _, errno = syscall.RawSyscall(syscall.SYS_PRCTL, op, arg, 0)
-		}
-		return errno
+// reap returns how the runtime ended (see initproc.Reap).
+func reap(runtimePid int) ExitStatus {
+	ws, err := initproc.Reap(runtimePid)
+	switch {
+	case err != nil:
+		return ExitStatus{Code: 125}
+	case ws.Signaled():
+		return ExitStatus{Signal: ws.Signal()}
 	}
-	for c := uintptr(0); c <= 63; c++ {
-		errno := prctl(unix.PR_CAPBSET_DROP, c)
-		if errno == unix.EINVAL {
-			break // past the last capability
-		}
-		if errno != 0 {
-			return fmt.Errorf("drop capability %d from the bounding set: %w", c, errno)
-		}
-	}
-	if errno := prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL); errno != 0 {
-		return fmt.Errorf("clear ambient capabilities: %w", errno)
-	}
-	return nil
-}
-
-// reap waits for every child (orphans are re-parented to PID 1) and returns
-// the runtime's status once it is gone.
-func reap(runtimePid int) exitStatus {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return exitStatus{Code: 125}
-		}
-		if pid != runtimePid {
-			continue
-		}
-		switch {
-		case ws.Exited():
-			return exitStatus{Code: ws.ExitStatus()}
-		case ws.Signaled():
-			return exitStatus{Signal: ws.Signal()}
-		}
-	}
+	return ExitStatus{Code: ws.ExitStatus()}
 }

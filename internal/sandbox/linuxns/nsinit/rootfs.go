@@ -1,6 +1,6 @@
 //go:build linux
 
-package linuxns
+package nsinit
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/voltrun/voltrun/internal/runtime"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 )
 
 // stagingDir is where the new root is assembled inside the init's private
@@ -20,7 +20,7 @@ import (
 const stagingDir = "/tmp"
 
 // codeDirFd is the init's descriptor for the detached read-only mount of the
-// host code directory (see openCodeDir).
+// host code directory (Config.CodeDir).
 const codeDirFd = 6
 
 // buildRoot assembles and enters the sandbox's root filesystem: a small
@@ -28,7 +28,7 @@ const codeDirFd = 6
 // bootstraps, a synthesized /etc, a minimal /dev, a size-limited /tmp and
 // a fresh, partly masked /proc. The host's /etc, /home, /var, /root and
 // every other path simply do not exist inside.
-func buildRoot(cfg initConfig) error {
+func buildRoot(cfg Config) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
@@ -52,7 +52,7 @@ func buildRoot(cfg initConfig) error {
 			return fmt.Errorf("attach code dir: %w", err)
 		}
 	}
-	if err := runtime.WriteBootstraps(filepath.Join(r, runtime.BootstrapDir)); err != nil {
+	if err := bootstrap.Write(filepath.Join(r, bootstrap.Dir)); err != nil {
 		return err
 	}
 	if err := writeEtc(filepath.Join(r, "etc"), cfg); err != nil {
@@ -225,7 +225,7 @@ func maskProc(proc, devNull string) error {
 
 // writeEtc synthesizes the few /etc files runtimes look up. Nothing of the
 // host's /etc is exposed.
-func writeEtc(etc string, cfg initConfig) error {
+func writeEtc(etc string, cfg Config) error {
 	files := map[string]string{
 		"passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
 			"sbx:x:" + strconv.Itoa(sandboxUID) + ":" + strconv.Itoa(sandboxGID) + ":sandbox:/tmp:/usr/sbin/nologin\n" +

@@ -1,31 +1,29 @@
 //go:build linux
 
-package gvisor
+package loopback
 
 import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"os"
-	goruntime "runtime"
 	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// unplugLoopback removes every address from the loopback device of the
-// calling thread's network namespace, which also drops its routes:
-// afterwards any connect or send fails with ENETUNREACH, as on a Linux
-// network namespace whose lo is down. Netstack's devices are always up
-// (it ignores IFF_UP changes), so removing addresses is the only way to
-// make a loopback unusable.
+// Unplug removes every address from the loopback device of the calling
+// thread's network namespace, which also drops its routes: afterwards any
+// connect or send fails with ENETUNREACH, as on a Linux network namespace
+// whose lo is down. Netstack's devices are always up (it ignores IFF_UP
+// changes), so removing addresses is the only way to make a loopback
+// unusable.
 //
 // The driver runs it on the host when it creates the sandboxes' network
-// namespace (see createEmptyNetns), and the init runs it again inside the
-// sandbox, where it normally finds nothing to remove; it needs
-// CAP_NET_ADMIN, which the init holds until it drops its privileges.
-func unplugLoopback() error {
+// namespace, and the init runs it again inside the sandbox, where it
+// normally finds nothing to remove; it needs CAP_NET_ADMIN, which the init
+// holds until it drops its privileges.
+func Unplug() error {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return fmt.Errorf("list network interfaces: %w", err)
@@ -127,47 +125,10 @@ func netlinkRequest(typ uint16, body []byte) error {
 	return nil
 }
 
-// createEmptyNetns creates a network namespace whose only device is lo, up
-// but without addresses or routes, and bind-mounts it at path. Every sandbox
-// of the driver runs in it with runsc --network=sandbox, which mirrors the
-// namespace's devices into gVisor's netstack: the sandbox sees an "lo" on
-// which every connect or send fails with ENETUNREACH, both after a boot and
-// after a restore (runsc re-applies the mirrored configuration when it
-// restores a snapshot, so removing addresses from inside would not last).
-func createEmptyNetns(path string) error {
-	for unix.Unmount(path, unix.MNT_DETACH) == nil { // a stale one from a previous run
-	}
-	if err := os.WriteFile(path, nil, 0o600); err != nil {
-		return fmt.Errorf("create netns file: %w", err)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread changes namespace and is discarded
-		// when this goroutine ends.
-		goruntime.LockOSThread()
-		errc <- func() error {
-			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-				return fmt.Errorf("unshare network namespace: %w", err)
-			}
-			if err := setLinkUp("lo"); err != nil {
-				return err
-			}
-			if err := unplugLoopback(); err != nil {
-				return err
-			}
-			self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-			if err := unix.Mount(self, path, "", unix.MS_BIND, ""); err != nil {
-				return fmt.Errorf("bind-mount network namespace: %w", err)
-			}
-			return nil
-		}()
-	}()
-	return <-errc
-}
-
-// setLinkUp sets IFF_UP on the named device of the calling thread's
-// network namespace (on Linux, lo then gets 127.0.0.1 and ::1).
-func setLinkUp(name string) error {
+// Up sets IFF_UP on the loopback device of the calling thread's network
+// namespace (on Linux, it then gets 127.0.0.1 and ::1).
+func Up() error {
+	const name = "lo"
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", name, err)

@@ -1,30 +1,28 @@
 //go:build linux
 
-package linuxns
+package nsinit
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	goruntime "runtime"
-	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/voltrun/voltrun/internal/runtime"
-	"github.com/voltrun/voltrun/internal/sandbox/seccompfilter"
+	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
+	"github.com/voltrun/voltrun/internal/sandbox/initproc"
 )
 
-// The re-executed binary recognises the init stage by both its argv[0] and
-// an environment marker, so neither alone (a user running "voltrun" with a
-// strange name) triggers it.
+// The init recognises itself by both its argv[0] and an environment marker,
+// so neither alone (a user running "voltrun" with a strange name) triggers
+// it. The driver starts it with Arg0 and EnvKey=EnvVal.
 const (
-	initArg0   = "voltrun-sandbox-init"
-	initEnvKey = "_VOLTRUN_SANDBOX_INIT"
-	initEnvVal = "1"
+	Arg0   = "voltrun-sandbox-init"
+	EnvKey = "_VOLTRUN_SANDBOX_INIT"
+	EnvVal = "1"
 )
 
 // Identities inside the sandbox (mapped to Options.UIDBase + id on the host).
@@ -34,8 +32,8 @@ const (
 	initUID    = 65534 // the init drops to this after starting the runtime
 )
 
-// initConfig is sent by the host on the init's fd 5.
-type initConfig struct {
+// Config is sent by the host, as JSON, on the init's fd 5.
+type Config struct {
 	Runtime   string `json:"runtime"`
 	MemoryMB  int    `json:"memory_mb"`
 	TmpSizeMB int    `json:"tmp_size_mb"`
@@ -44,19 +42,16 @@ type initConfig struct {
 	// CgroupTasks are v1 "tasks" files the init writes "0" to, moving
 	// its forking thread (and so the runtime) into the instance's groups.
 	CgroupTasks []string `json:"cgroup_tasks"`
+	// Seccomp is the filter to install (seccompfilter.Program).
+	Seccomp []byte `json:"seccomp"`
 }
 
-var hookCalled atomic.Bool
-
 // Reexec runs the sandbox init stage when this process is one, and reports
-// false otherwise. main() — and the TestMain of every test package that
-// creates linuxns instances — must call it first, before flags, config or
-// logging: the driver starts sandboxes by re-executing /proc/self/exe, and
-// without the hook the child would run the server instead. When it is the
-// init, Reexec never returns.
+// false otherwise; when it is the init, Reexec never returns. Both the
+// standalone init and, through linuxns.Reexec, the server call it first
+// thing in main.
 func Reexec() bool {
-	hookCalled.Store(true)
-	if len(os.Args) == 0 || os.Args[0] != initArg0 || os.Getenv(initEnvKey) != initEnvVal {
+	if len(os.Args) == 0 || os.Args[0] != Arg0 || os.Getenv(EnvKey) != EnvVal {
 		return false
 	}
 	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit(0) in
@@ -77,7 +72,7 @@ func runInit() int {
 	goruntime.LockOSThread()
 	resp := os.NewFile(4, "responses")
 	fail := func(err error) int {
-		_ = runtime.WriteFrame(resp, runtime.FrameInitError, []byte(err.Error()))
+		initproc.ReportError(resp, err)
 		return 1
 	}
 	cfg, err := readInitConfig(os.NewFile(5, "config"))
@@ -102,14 +97,14 @@ func runInit() int {
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return fail(fmt.Errorf("set hostname: %w", err))
 	}
-	cmd, err := runtime.CommandFor(cfg.Runtime, cfg.MemoryMB, runtime.BootstrapDir)
+	cmd, err := bootstrap.CommandFor(cfg.Runtime, cfg.MemoryMB, bootstrap.Dir)
 	if err != nil {
 		return fail(err)
 	}
-	if err := dropBoundingSet(); err != nil {
+	if err := initproc.DropBoundingSet(); err != nil {
 		return fail(err)
 	}
-	if err := seccompfilter.Install(); err != nil {
+	if err := initproc.LoadSeccomp(cfg.Seccomp); err != nil {
 		return fail(err)
 	}
 	devNull, err := os.Open("/dev/null")
@@ -117,7 +112,7 @@ func runInit() int {
 		return fail(fmt.Errorf("open /dev/null: %w", err))
 	}
 	proc, err := os.StartProcess(cmd.Path, cmd.Args, &os.ProcAttr{
-		Dir:   runtime.TaskRoot,
+		Dir:   bootstrap.TaskRoot,
 		Env:   cmd.Env,
 		Files: []*os.File{devNull, os.Stdout, os.Stderr, os.NewFile(3, "requests"), resp},
 		Sys: &syscall.SysProcAttr{
@@ -145,9 +140,9 @@ func runInit() int {
 	return reap(proc.Pid)
 }
 
-func readInitConfig(f *os.File) (initConfig, error) {
+func readInitConfig(f *os.File) (Config, error) {
 	defer f.Close()
-	var cfg initConfig
+	var cfg Config
 	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
 	if err != nil {
 		return cfg, fmt.Errorf("read init config: %w", err)
@@ -158,53 +153,15 @@ func readInitConfig(f *os.File) (initConfig, error) {
 	return cfg, nil
 }
 
-// dropBoundingSet empties the capability bounding set and the ambient set,
-// so nothing exec'd in the sandbox can gain a capability. It applies to every
-// thread where the Go runtime can do that (no cgo), else to the calling
-// thread, which runInit has locked and forks the runtime from.
-func dropBoundingSet() error {
-	prctl := func(op, arg uintptr) syscall.Errno {
-		_, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, op, arg, 0)
-		if errno == syscall.ENOTSUP { // cgo binaries (race-enabled tests)
-			_, _, errno = syscall.RawSyscall(syscall.SYS_PRCTL, op, arg, 0)
-		}
-		return errno
-	}
-	for c := uintptr(0); c <= 63; c++ {
-		errno := prctl(unix.PR_CAPBSET_DROP, c)
-		if errno == unix.EINVAL {
-			break // past the kernel's last capability
-		}
-		if errno != 0 {
-			return fmt.Errorf("drop capability %d from the bounding set: %w", c, errno)
-		}
-	}
-	if errno := prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL); errno != 0 {
-		return fmt.Errorf("clear ambient capabilities: %w", errno)
-	}
-	return nil
-}
-
-// reap waits for every child (orphans are re-parented to PID 1) and returns
-// the runtime's exit status once it is gone.
+// reap returns the runtime's exit status, 128+signal for a signal (see
+// initproc.Reap).
 func reap(runtimePid int) int {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return 125
-		}
-		if pid != runtimePid {
-			continue
-		}
-		switch {
-		case ws.Exited():
-			return ws.ExitStatus()
-		case ws.Signaled():
-			return 128 + int(ws.Signal())
-		}
+	ws, err := initproc.Reap(runtimePid)
+	switch {
+	case err != nil:
+		return 125
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
 	}
+	return ws.ExitStatus()
 }
