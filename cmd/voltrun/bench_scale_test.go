@@ -38,9 +38,10 @@ func BenchmarkIdleInstances(b *testing.B) {
 			b.Fatalf("%d warm instances held, want %d", warm, n)
 		}
 		serverAfter := anonKiB(b, os.Getpid())
-		var sandboxes []int
+		var sandboxes, inits []int
 		for _, init := range childrenOf(b, os.Getpid()) {
 			total := anonKiB(b, init)
+			inits = append(inits, total)
 			for _, c := range childrenOf(b, init) {
 				total += anonKiB(b, c)
 			}
@@ -60,6 +61,7 @@ func BenchmarkIdleInstances(b *testing.B) {
 		b.ReportMetric(float64(warm), "instances-held")
 		b.ReportMetric(float64(bare), "bare-node-KiB")
 		b.ReportMetric(float64(perSandbox), "sandbox-KiB")
+		b.ReportMetric(float64(medianInt(inits)), "init-KiB")
 		b.ReportMetric(perServer, "server-KiB/instance")
 		b.ReportMetric(float64(perSandbox-bare)+perServer, "extra-KiB/instance")
 	}
