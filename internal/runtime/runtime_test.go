@@ -134,3 +134,53 @@ func TestLocalAbort(t *testing.T) {
 		t.Fatalf("got %+v %v", res, err)
 	}
 }
+
+// TestLocalPythonCodec: the Python bootstrap decodes events and encodes
+// results as json.loads and json.dumps would (non-ASCII kept, big integers
+// exact, NaN refused), without importing the json package itself.
+func TestLocalPythonCodec(t *testing.T) {
+	t.Parallel()
+	l := startLocal(t, sandbox.RuntimePython, map[string]string{"main.py": `
+import sys
+def handler(event, ctx):
+    if event.get("nan"):
+        return float("nan")
+    return {"event": event, "json_loaded": "json" in sys.modules, "big": 2**70, "text": "h\u00e9llo \u2713"}
+`})
+	ctx := context.Background()
+	if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	event := ` {"s":"\u00e9\ud83d\ude00\n\"","n":[1.5e300,-0.0,12345678901234567890],"o":{"k":null,"t":true}} `
+	res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e", Event: []byte(event), Deadline: time.Now().Add(5 * time.Second)}, nil)
+	if err != nil || res.Status != sandbox.StatusSucceeded {
+		t.Fatalf("invoke: %+v %v %+v", res, err, res.Error)
+	}
+	for _, want := range []string{`"json_loaded":false`, `"big":1180591620717411303424`, `"text":"héllo ✓"`, `12345678901234567890`, `"s":"é😀\n\""`} {
+		if !strings.Contains(string(res.Payload), want) {
+			t.Errorf("payload %s lacks %s", res.Payload, want)
+		}
+	}
+	var got struct{ Event map[string]any }
+	if err := json.Unmarshal(res.Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	var sent map[string]any
+	_ = json.Unmarshal([]byte(event), &sent)
+	if a, b := mustMarshal(t, got.Event), mustMarshal(t, sent); a != b {
+		t.Errorf("event came back as %s, want %s", a, b)
+	}
+	res, err = l.client.Invoke(ctx, sandbox.Request{ID: "f", Event: []byte(`{"nan":1}`), Deadline: time.Now().Add(5 * time.Second)}, nil)
+	if err != nil || res.Status != sandbox.StatusFailed || res.Reason != sandbox.ReasonNonSerialisable {
+		t.Fatalf("NaN result: %+v %v", res, err)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,8 +1,8 @@
 # VoltRun Python bootstrap. It runs inside the sandbox, reads framed requests
 # on fd 3, writes framed responses on fd 4 and leaves stdout/stderr to the
 # function. The protocol is documented in internal/runtime/doc.go.
+import _json
 import importlib
-import json
 import os
 import struct
 import sys
@@ -17,7 +17,44 @@ MARK = "\x1evoltrun:mark:%d\x1e\n"
 LOAD, INVOKE, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LIRKFOE"
 
 _write = os.write
-_dumps = json.dumps
+
+
+# JSON through CPython's C codec (_json), the same code json.loads and
+# json.dumps run, without importing the json package: its import pulls in re
+# and enum and compiles patterns, about half of a bare interpreter start.
+# Handlers that want json still import it themselves.
+class _ScanContext:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # "NaN", "Infinity", "-Infinity", as json.loads
+
+
+_scan = _json.make_scanner(_ScanContext())
+
+
+def _loads(body):
+    """json.loads for a UTF-8 body; malformed input raises ValueError."""
+    s = body.decode("utf-8", "surrogatepass").strip(" \t\n\r")
+    try:
+        obj, end = _scan(s, 0)
+    except StopIteration:
+        raise ValueError("Expecting value: line 1 column 1 (char 0)") from None
+    if end != len(s):
+        raise ValueError("Extra data: char %d" % end)
+    return obj
+
+
+def _unserialisable(o):
+    raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+
+
+def _dumps(obj):
+    """json.dumps(obj, allow_nan=False, separators=(",", ":"), ensure_ascii=False)."""
+    enc = _json.make_encoder({}, _unserialisable, _json.encode_basestring, None, ":", ",", False, False, False)
+    return "".join(enc(obj, 0))
 
 
 def send(ftype, body):
@@ -100,7 +137,7 @@ class Bootstrap:
         self.fn = {"name": "", "version": "$LATEST", "memory": 0}
 
     def load(self, body):
-        req = json.loads(body)
+        req = _loads(body)
         try:
             for k, v in (req.get("env") or {}).items():
                 os.environ[k] = str(v)
@@ -149,13 +186,13 @@ class Bootstrap:
 
     def invoke(self, body):
         (mlen,) = struct.unpack_from(">I", body, 0)
-        meta = json.loads(body[4:4 + mlen])
+        meta = _loads(body[4:4 + mlen])
         seq = meta["seq"]
         if self.handler is None:
             return self.finish(seq, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
                                                    "message": "no function loaded", "stack": []}))
         try:
-            event = json.loads(body[4 + mlen:])
+            event = _loads(body[4 + mlen:])
         except ValueError as e:
             return self.finish(seq, ERROR, failure("invalid_event", e))
         try:
@@ -166,7 +203,7 @@ class Bootstrap:
         except Exception as e:  # SystemExit is not caught: the runtime exits
             return self.finish(seq, ERROR, failure("error", e))
         try:
-            payload = _dumps(result, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            payload = _dumps(result).encode("utf-8")
         except (TypeError, ValueError, RecursionError) as e:
             # The serialiser's frames are not the user's: no stack.
             return self.finish(seq, ERROR, _dumps({"reason": "non_serialisable", "type": "Runtime.NonSerialisable",

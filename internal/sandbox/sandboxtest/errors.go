@@ -100,6 +100,7 @@ func (s *suite) testNonSerialisable(t *testing.T) {
 		{"python set", sandbox.RuntimePython, "main.py", "def handler(e, c):\n    return {1, 2}\n", "main.handler"},
 		{"python nan", sandbox.RuntimePython, "main.py", "def handler(e, c):\n    return {'x': float('nan')}\n", "main.handler"},
 		{"python object", sandbox.RuntimePython, "main.py", "def handler(e, c):\n    return object()\n", "main.handler"},
+		{"python circular", sandbox.RuntimePython, "main.py", "def handler(e, c):\n    a = []\n    a.append(a)\n    return a\n", "main.handler"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
