@@ -201,9 +201,12 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 	inst, err := d.start(ctx, spec, img)
 	if err != nil && img != "" && ctx.Err() == nil {
 		d.log.Warn("restore failed; booting instead", zap.String("image", img), zap.Error(err))
-		return d.start(ctx, spec, "")
+		inst, err = d.start(ctx, spec, "")
 	}
-	return inst, err
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return inst, nil
 }
 
 // start creates an instance by booting (img "") or restoring img.

@@ -291,3 +291,35 @@ func runOnce(t *testing.T, d *Driver, spec sandbox.Spec, file, code, handler str
 		t.Fatal(err)
 	}
 }
+
+// TestCreateCancelled: a Create whose ctx ends at any point of a boot,
+// including while it waits for the runtime's ready frame, returns promptly
+// and leaves no instance behind.
+func TestCreateCancelled(t *testing.T) {
+	t.Parallel()
+	d := newTestDriver(t, Options{NoSnapshots: true})
+	for _, delay := range []time.Duration{20, 60, 100, 140, 200} {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(delay*time.Millisecond, cancel)
+		done := make(chan error, 1)
+		go func() {
+			inst, err := d.Create(ctx, sandbox.Spec{Runtime: sandbox.RuntimePython})
+			if err == nil {
+				err = inst.Destroy(context.Background())
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled after %v ms: %v", int(delay), err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("Create cancelled after %v ms had not returned 30 s later", int(delay))
+		}
+		cancel()
+	}
+	if entries, err := os.ReadDir(d.host.inst); err != nil || len(entries) > 0 {
+		t.Errorf("%d instances left behind (%v)", len(entries), err)
+	}
+}

@@ -61,11 +61,13 @@ func (i *instance) start(ctx context.Context, img string) error {
 		return err
 	}
 	var child []*os.File // the sandbox's ends, closed here once runsc has them
-	defer func() {
+	closeChild := func() {
 		for _, f := range child {
 			_ = f.Close()
 		}
-	}()
+		child = nil
+	}
+	defer closeChild()
 	for _, p := range []struct {
 		host     **os.File
 		hostRead bool
@@ -98,7 +100,11 @@ func (i *instance) start(ctx context.Context, img string) error {
 	cmd := i.d.host.rs.command(runCtx, logFile, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = child[0], child[1], child[2]
 	i.created = true
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	// The sandbox holds its ends now. Kept open here, they would hide its
+	// death from the reads below: a killed sandbox must mean EOF.
+	closeChild()
+	if err != nil {
 		return i.d.host.rs.failure(args[0], err, "", logFile)
 	}
 	if err := ctx.Err(); err != nil {
