@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,6 +134,22 @@ func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
 	default:
 		return c.protocolError(fmt.Errorf("unexpected frame %q in reply to load", typ))
 	}
+}
+
+// seedBytes is the entropy Reseed sends.
+const seedBytes = 32
+
+// Reseed sends a runtime restored from a snapshot fresh entropy for the
+// random state the snapshot fixed (Python's random module, if the
+// function's init imported it). There is no reply: the bootstrap handles
+// frames in order, so the next call already runs with the new seed.
+func (c *Client) Reseed() error {
+	seed := make([]byte, seedBytes)
+	_, _ = rand.Read(seed) // never fails (crypto/rand)
+	if err := WriteFrame(c.cfg.Requests, FrameSeed, seed); err != nil {
+		return c.brokenError("send seed", err)
+	}
+	return nil
 }
 
 // Invoke sends one invocation and returns its result once every line the

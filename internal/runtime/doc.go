@@ -24,6 +24,9 @@
 //	host → sandbox
 //	  'L' load      {"seq","handler","env","function_name","function_version","memory_mb"}
 //	  'I' invoke    u32 meta length, meta {"seq","id","deadline_ms"}, then the event's raw JSON
+//	  'S' seed      32 raw bytes of entropy, sent to a runtime restored from a
+//	                snapshot taken after its load; no reply (Python re-seeds
+//	                its random module if the function imported it)
 //	sandbox → host
 //	  'R' ready     {"runtime","version"}: once, when the bootstrap is up (ready to load)
 //	  'K' loaded    empty

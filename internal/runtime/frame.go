@@ -14,6 +14,7 @@ import (
 const (
 	FrameLoad       byte = 'L' // host → sandbox: loadMsg JSON
 	FrameInvoke     byte = 'I' // host → sandbox: u32 meta length, invokeMeta JSON, event JSON
+	FrameSeed       byte = 'S' // host → sandbox: raw entropy for a restored runtime, no reply
 	FrameReady      byte = 'R' // sandbox → host: readyMsg JSON, once, at start
 	FrameLoaded     byte = 'K' // sandbox → host: empty, load succeeded
 	FrameLoadFailed byte = 'F' // sandbox → host: errorMsg JSON

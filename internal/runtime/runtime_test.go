@@ -184,3 +184,53 @@ func mustMarshal(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestLocalPythonReseed: two runtimes whose random state is the same (as
+// instances restored from one snapshot are) draw different numbers after
+// Reseed, and Reseed leaves a function that never imported random alone.
+func TestLocalPythonReseed(t *testing.T) {
+	t.Parallel()
+	seeded := `
+import random
+random.seed(7)  # the state a snapshot would fix
+def handler(event, ctx):
+    return random.random()
+`
+	draw := func(l *local) string {
+		res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "e", Deadline: time.Now().Add(5 * time.Second)}, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			t.Fatalf("invoke: %+v %v", res, err)
+		}
+		return string(res.Payload)
+	}
+	var runtimes []*local
+	for range 2 {
+		l := startLocal(t, sandbox.RuntimePython, map[string]string{"main.py": seeded})
+		if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
+			t.Fatal(err)
+		}
+		runtimes = append(runtimes, l)
+	}
+	if a, b := draw(runtimes[0]), draw(runtimes[1]); a != b {
+		t.Fatalf("the same seed drew %s and %s: the test's premise fails", a, b)
+	}
+	for _, l := range runtimes {
+		if err := l.client.Reseed(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := draw(runtimes[0]), draw(runtimes[1]); a == b {
+		t.Errorf("after Reseed both runtimes drew %s", a)
+	}
+
+	plain := startLocal(t, sandbox.RuntimePython, map[string]string{"main.py": "import sys\ndef handler(e, c):\n    return 'random' in sys.modules\n"})
+	if err := plain.client.Load(context.Background(), sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.client.Reseed(); err != nil {
+		t.Fatal(err)
+	}
+	if got := draw(plain); got != "false" {
+		t.Errorf("Reseed imported random into a function that never did: %s", got)
+	}
+}

@@ -14,7 +14,7 @@ IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
 REQ_FD, RES_FD = 3, 4
 MAX_RESULT = 6 << 20
 MARK = "\x1evoltrun:mark:%d\x1e\n"
-LOAD, INVOKE, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LIRKFOE"
+LOAD, INVOKE, SEED, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LISRKFOE"
 
 _write = os.write
 
@@ -218,6 +218,15 @@ class Bootstrap:
         send(ftype, body)
 
 
+def reseed(entropy):
+    """Instances restored from one snapshot share the random module's state
+    if the function's init imported it: the host sends each fresh entropy.
+    (os.urandom, secrets and uuid draw from the kernel and need none.)"""
+    r = sys.modules.get("random")
+    if r is not None:
+        r.seed(entropy)
+
+
 def read_exact(f, n):
     b = f.read(n)
     if b is None or len(b) < n:
@@ -242,6 +251,8 @@ def main():
             boot.load(body)
         elif ftype == INVOKE:
             boot.invoke(body)
+        elif ftype == SEED:
+            reseed(body)
 
 
 if __name__ == "__main__":
