@@ -79,6 +79,7 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		IdleTTL: cfg.WarmTTL, PoolMemoryMB: cfg.PoolMemoryMB,
 		MaxCalls: cfg.InstanceMaxCalls, MaxMemoryFraction: float64(cfg.InstanceMaxMemoryPct) / 100,
 		Admission: bill.quotas, BillingGranularityMS: cfg.Billing.GranularityMS,
+		SnapshotAfter: snapshotAfter(cfg.SnapshotAfter),
 	})
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var bgWG sync.WaitGroup
@@ -151,4 +152,12 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 	stopBackground()
 	log.Info("stopped")
 	return err
+}
+
+// snapshotAfter maps the setting's 0 (off) to the engine's negative.
+func snapshotAfter(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

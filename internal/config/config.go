@@ -33,6 +33,9 @@ type Config struct {
 	// PoolMemoryMB bounds the memory limits of pre-warmed instances; 0
 	// turns pre-warming off.
 	PoolMemoryMB int // VOLTRUN_POOL_MEMORY_MB
+	// SnapshotAfter: a function whose load took at least this long is
+	// imaged after its load, where the driver can (gvisor); 0 never.
+	SnapshotAfter time.Duration // VOLTRUN_SNAPSHOT_AFTER
 	// InstanceMaxCalls and InstanceMaxMemoryPct recycle warm instances
 	// after that many calls, or when idle above that share of their limit.
 	InstanceMaxCalls     int // VOLTRUN_INSTANCE_MAX_CALLS
@@ -67,6 +70,7 @@ var Vars = []Var{
 	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
 	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
+	{"VOLTRUN_SNAPSHOT_AFTER", "snapshot-after", "100ms", "with the gvisor sandbox, image a function right after its load when the load (its init code) took at least this long, and start its later instances from that image; 0 turns it off"},
 	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "10000", "recycle a warm instance after this many calls; 0 never"},
 	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
 	{"VOLTRUN_NATS_URL", "nats-url", "", "external NATS cluster (comma-separated nats:// URLs, which may carry credentials); empty runs NATS embedded"},
@@ -190,6 +194,10 @@ func (c *Config) parse(vals map[string]string) error {
 	c.InstanceMaxMemoryPct, err = strconv.Atoi(vals["VOLTRUN_INSTANCE_MAX_MEMORY_PCT"])
 	if err != nil || c.InstanceMaxMemoryPct < 0 || c.InstanceMaxMemoryPct > 100 {
 		return fmt.Errorf("VOLTRUN_INSTANCE_MAX_MEMORY_PCT %q must be between 0 and 100", vals["VOLTRUN_INSTANCE_MAX_MEMORY_PCT"])
+	}
+	c.SnapshotAfter, err = time.ParseDuration(vals["VOLTRUN_SNAPSHOT_AFTER"])
+	if err != nil || c.SnapshotAfter < 0 || c.SnapshotAfter > time.Hour {
+		return fmt.Errorf("VOLTRUN_SNAPSHOT_AFTER %q must be a duration between 0 (off) and 1h (e.g. 100ms)", vals["VOLTRUN_SNAPSHOT_AFTER"])
 	}
 	c.WarmTTL, err = time.ParseDuration(vals["VOLTRUN_WARM_TTL"])
 	if err != nil || c.WarmTTL < time.Second || c.WarmTTL > 24*time.Hour {

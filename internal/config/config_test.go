@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) Env {
@@ -17,7 +18,7 @@ func TestLoadDefaultsAndSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.DatabaseURL != "" || c.LogFormat != "console" || c.BodyLimit != 16<<20 {
+	if c.Addr != ":8080" || c.DatabaseURL != "" || c.LogFormat != "console" || c.BodyLimit != 16<<20 || c.SnapshotAfter != 100*time.Millisecond {
 		t.Fatalf("defaults: %+v", c)
 	}
 	fi, err := os.Stat(filepath.Join(dir, SecretFile))
@@ -53,6 +54,8 @@ func TestInvalid(t *testing.T) {
 		"cors":   {"VOLTRUN_CORS_ORIGINS", "localhost:3000", "VOLTRUN_CORS_ORIGINS"},
 		"body":   {"VOLTRUN_BODY_LIMIT_MB", "0", "VOLTRUN_BODY_LIMIT_MB"},
 		"proxy":  {"VOLTRUN_TRUST_PROXY", "maybe", "VOLTRUN_TRUST_PROXY"},
+		"snap":   {"VOLTRUN_SNAPSHOT_AFTER", "-1s", "VOLTRUN_SNAPSHOT_AFTER"},
+		"snapms": {"VOLTRUN_SNAPSHOT_AFTER", "100", "VOLTRUN_SNAPSHOT_AFTER"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

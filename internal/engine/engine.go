@@ -56,7 +56,19 @@ type Options struct {
 	// BillingGranularityMS rounds billed time up to whole granules (1 ms
 	// when not positive).
 	BillingGranularityMS int64
+	// SnapshotAfter: when the driver implements sandbox.LoadedSnapshots, a
+	// function whose load (its init code) took at least this long gets an
+	// image taken after its load, and its later cold starts restore that
+	// instead of loading. 0 means DefaultSnapshotAfter; negative, never.
+	SnapshotAfter time.Duration
 }
+
+// DefaultSnapshotAfter is Options.SnapshotAfter's default. On gVisor,
+// restoring a function's loaded image costs about what restoring the bare
+// runtime before its load does (BenchmarkLoadedVsLoad), so a load this slow
+// is worth an image; the background build costs one more boot, load and
+// checkpoint per function version.
+const DefaultSnapshotAfter = 100 * time.Millisecond
 
 // Engine runs invocations. It is safe for concurrent use.
 type Engine struct {
@@ -74,8 +86,9 @@ type Engine struct {
 	closed   bool
 	// queueAfter is Options.QueueAfter or its default.
 	queueAfter int
-	boots      chan struct{}  // a slot per sandbox booting for a call
-	teardown   sync.WaitGroup // background destroys of stale instances
+	boots      chan struct{}           // a slot per sandbox booting for a call
+	teardown   sync.WaitGroup          // background destroys of stale instances
+	snapshots  sandbox.LoadedSnapshots // nil when the driver has none or SnapshotAfter < 0
 }
 
 // New returns an engine; call Run to reap idle instances and Close to stop.
@@ -92,6 +105,12 @@ func New(opts Options) *Engine {
 		maxBoots = 2 * runtime.NumCPU()
 	}
 	e.boots = make(chan struct{}, maxBoots)
+	if e.opts.SnapshotAfter == 0 {
+		e.opts.SnapshotAfter = DefaultSnapshotAfter
+	}
+	if ls, ok := opts.Driver.(sandbox.LoadedSnapshots); ok && e.opts.SnapshotAfter > 0 {
+		e.snapshots = ls
+	}
 	if opts.PoolMemoryMB > 0 && opts.Driver.Capabilities().LiveCodeDir {
 		seeds := []class{{core.RuntimeNode, core.DefaultMemoryMB}, {core.RuntimePython, core.DefaultMemoryMB}}
 		e.pool = newPrewarm(opts.Driver, sandbox.Spec{MaxProcs: opts.MaxProcs, TmpSizeMB: opts.TmpSizeMB},
@@ -284,13 +303,26 @@ func (e *Engine) release(fnID string) {
 const (
 	startPrewarmed = "prewarmed"
 	startBoot      = "boot"
+	startSnapshot  = "snapshot"
 )
 
-// start gets an instance for the function, a pre-warmed one when there is
-// one, else a new one, writes the code into it and loads the handler. A
-// pre-warmed instance that fails for the platform's reasons (it died while
-// waiting) is replaced by a new one once.
+// start gets a loaded instance for the function: restored from an image
+// taken after its load when there is one (sandbox.LoadedSnapshots), else a
+// pre-warmed or a new sandbox with the code written in and the handler
+// loaded. A pre-warmed instance that fails for the platform's reasons (it
+// died while waiting) is replaced by a new one once; a failed restore is
+// replaced by a load.
 func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, string, error) {
+	spec := e.spec(fn, version)
+	if e.snapshots != nil {
+		sb, err := e.snapshots.CreateLoaded(ctx, codeKey(fn, version), spec, codeFiller(fn))
+		if err != nil {
+			e.log.Warn("restore a function snapshot; loading instead", zap.String("function", fn.ID), zap.Error(err))
+		}
+		if sb != nil {
+			return &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}, startSnapshot, nil
+		}
+	}
 	if e.pool != nil {
 		if sb := e.pool.take(class{fn.Runtime, fn.MemoryMB}, fn.OwnerID); sb != nil {
 			if a, ok := sb.(sandbox.Activator); ok {
@@ -298,7 +330,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 					e.log.Warn("activate a pre-warmed sandbox", zap.Error(err))
 				}
 			}
-			inst, err := e.load(ctx, sb, fn, version)
+			inst, err := e.load(ctx, sb, fn, version, spec)
 			var loadErr *sandbox.LoadError
 			if err == nil || errors.As(err, &loadErr) {
 				return inst, startPrewarmed, err
@@ -312,31 +344,45 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 	case <-ctx.Done():
 		return nil, startBoot, ctx.Err()
 	}
-	sb, err := e.opts.Driver.Create(ctx, sandbox.Spec{
+	sb, err := e.opts.Driver.Create(ctx, spec)
+	if err != nil {
+		return nil, startBoot, fmt.Errorf("engine: start sandbox: %w", err)
+	}
+	inst, err := e.load(ctx, sb, fn, version, spec)
+	return inst, startBoot, err
+}
+
+// spec is the sandbox a function version runs in.
+func (e *Engine) spec(fn *core.Function, version string) sandbox.Spec {
+	return sandbox.Spec{
 		Runtime:   string(fn.Runtime),
 		MemoryMB:  fn.MemoryMB,
 		MaxProcs:  e.opts.MaxProcs,
 		TmpSizeMB: e.opts.TmpSizeMB,
 		Labels:    map[string]string{"function": fn.ID, "version": version},
-	})
-	if err != nil {
-		return nil, startBoot, fmt.Errorf("engine: start sandbox: %w", err)
 	}
-	inst, err := e.load(ctx, sb, fn, version)
-	return inst, startBoot, err
+}
+
+// codeFiller writes the function's code into a sandbox's code dir.
+func codeFiller(fn *core.Function) func(string) error {
+	return func(dir string) error { return bundle.Extract(fn.Code, dir) }
 }
 
 // load writes the function's code into a fresh instance and loads its
-// handler; on failure the instance is destroyed.
-func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version string) (*instance, error) {
+// handler; on failure the instance is destroyed. A load slow enough to be
+// worth skipping next time asks the driver for an image of it.
+func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version string, spec sandbox.Spec) (*instance, error) {
 	inst := &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}
-	if err := bundle.Extract(fn.Code, sb.CodeDir()); err != nil {
+	fill := codeFiller(fn)
+	if err := fill(sb.CodeDir()); err != nil {
 		e.destroy(inst)
 		return nil, fmt.Errorf("engine: write code: %w", err)
 	}
-	err := sb.Load(ctx, sandbox.LoadRequest{
+	req := sandbox.LoadRequest{
 		Handler: fn.Handler, Env: fn.Env, FunctionName: fn.Name, FunctionVersion: version, MemoryMB: fn.MemoryMB,
-	})
+	}
+	began := time.Now()
+	err := sb.Load(ctx, req)
 	if err != nil {
 		e.destroy(inst)
 		var loadErr *sandbox.LoadError
@@ -344,6 +390,11 @@ func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Functio
 			return nil, err
 		}
 		return nil, fmt.Errorf("engine: load function: %w", err)
+	}
+	if took := time.Since(began); e.snapshots != nil && took >= e.opts.SnapshotAfter {
+		if e.snapshots.SnapshotLoaded(groupOf(fn, version), codeKey(fn, version), spec, fill, req) {
+			e.log.Debug("snapshotting a slow-loading function", zap.String("function", fn.ID), zap.Duration("load", took))
+		}
 	}
 	return inst, nil
 }

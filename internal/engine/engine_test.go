@@ -11,11 +11,12 @@ import (
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 func TestMain(m *testing.M) {
-	if linuxns.Reexec() {
+	if linuxns.Reexec() || gvisor.Reexec() {
 		return
 	}
 	os.Exit(m.Run())

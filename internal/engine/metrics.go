@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 		}, []string{"runtime"}),
 		coldStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_cold_starts_total",
-			Help: "Invocations that needed a new instance, by runtime and how it was had: prewarmed (a waiting sandbox got the code) or boot (a sandbox was started for the call).",
+			Help: "Invocations that needed a new instance, by runtime and how it was had: snapshot (restored already loaded from an image taken after the function's load), prewarmed (a waiting sandbox got the code) or boot (a sandbox was started for the call).",
 		}, []string{"runtime", "how"}),
 		queued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_queued_calls_total",

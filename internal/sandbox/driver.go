@@ -55,6 +55,26 @@ type Driver interface {
 	Create(ctx context.Context, spec Spec) (Instance, error)
 }
 
+// LoadedSnapshots is implemented by drivers that can checkpoint an instance
+// right after its function's init code ran and start later instances of
+// that function from the image, already loaded. It pays for functions whose
+// init takes longer than a restore. Only what a function's every instance
+// shares is in an image: its code, environment and module state after init,
+// never a call's data; restored runtimes get fresh entropy.
+type LoadedSnapshots interface {
+	// SnapshotLoaded builds key's image in the background, once: a new
+	// instance of spec gets its code from fill, loads fn, is checkpointed
+	// before any call and destroyed. A scope (a function version) holds
+	// one image: a new key drops the scope's older one. It reports false
+	// when the driver does not snapshot spec.Runtime.
+	SnapshotLoaded(scope, key string, spec Spec, fill func(codeDir string) error, fn LoadRequest) bool
+	// CreateLoaded starts an instance from key's image, with its code
+	// written by fill first. The instance is loaded: Invoke is its next
+	// step. It returns a nil Instance and a nil error when key has no
+	// image ready; after an error the caller may Create and Load instead.
+	CreateLoaded(ctx context.Context, key string, spec Spec, fill func(codeDir string) error) (Instance, error)
+}
+
 // Instance is one isolated process tree running one runtime bootstrap. It
 // loads at most one function (Load, once) and then serves that function's
 // invocations one at a time.

@@ -105,7 +105,7 @@ func benchInterleaved(b *testing.B, rt string) {
 	for range b.N {
 		for _, from := range []string{"", img} {
 			start := time.Now()
-			inst, err := d.start(ctx, spec, from)
+			inst, err := d.start(ctx, spec, from, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -129,6 +129,82 @@ func benchInterleaved(b *testing.B, rt string) {
 	b.ReportMetric(ms(boot), "boot-p50-ms")
 	b.ReportMetric(ms(restore), "restore-p50-ms")
 	b.ReportMetric(float64(restore)/float64(boot), "restore/boot")
+}
+
+// heavyInit imports a dozen standard-library packages at init, as real
+// handlers do with their dependencies.
+const heavyInit = `import argparse, asyncio, csv, decimal, email.parser, http.client, json, logging
+import sqlite3, tarfile, urllib.request, uuid, xml.etree.ElementTree, zipfile
+def handler(event, context):
+    return event
+`
+
+// BenchmarkLoadedVsLoad: cold starts of a Python function with heavyInit,
+// alternating the two ways: restored from an image taken after its load
+// (CreateLoaded), and restored from the runtime's image then loaded (what
+// a cold start without the function's image does). Each is measured to
+// the end of the first call.
+func BenchmarkLoadedVsLoad(b *testing.B) {
+	d := newTestDriver(b, Options{})
+	spec := sandbox.Spec{Runtime: sandbox.RuntimePython}.WithDefaults()
+	fill := func(dir string) error { return os.WriteFile(filepath.Join(dir, "main.py"), []byte(heavyInit), 0o644) } //nolint:gosec // the sandbox user reads the code
+	load := sandbox.LoadRequest{Handler: "main.handler"}
+	ctx := context.Background()
+	if _, err := d.image(ctx, spec); err != nil {
+		b.Fatal(err)
+	}
+	if !d.SnapshotLoaded("bench", "heavy", spec, fill, load) {
+		b.Fatal("SnapshotLoaded refused")
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		inst, err := d.CreateLoaded(ctx, "heavy", spec, fill)
+		if err != nil || time.Now().After(deadline) {
+			b.Fatalf("no image: %v", err)
+		}
+		if inst != nil {
+			_ = inst.Destroy(ctx)
+			break
+		}
+	}
+	first := func(inst sandbox.Instance) {
+		res, err := inst.Invoke(ctx, sandbox.Request{ID: "x", Event: []byte(`{"x":1}`), Deadline: time.Now().Add(10 * time.Second)}, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	var loads, snaps []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		inst, err := d.Create(ctx, spec)
+		if err == nil {
+			if err = fill(inst.CodeDir()); err == nil {
+				err = inst.Load(ctx, load)
+			}
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		first(inst)
+		loads = append(loads, time.Since(start))
+		b.StopTimer()
+		_ = inst.Destroy(ctx)
+		b.StartTimer()
+
+		start = time.Now()
+		inst, err = d.CreateLoaded(ctx, "heavy", spec, fill)
+		if err != nil || inst == nil {
+			b.Fatalf("CreateLoaded: %v %v", inst, err)
+		}
+		first(inst)
+		snaps = append(snaps, time.Since(start))
+		b.StopTimer()
+		_ = inst.Destroy(ctx)
+		b.StartTimer()
+	}
+	b.ReportMetric(ms(p(loads, 50)), "load-p50-ms")
+	b.ReportMetric(ms(p(snaps, 50)), "snapshot-p50-ms")
+	b.ReportMetric(float64(p(snaps, 50))/float64(p(loads, 50)), "snapshot/load")
 }
 
 func benchWarm(b *testing.B, rt string) {

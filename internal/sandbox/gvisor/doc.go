@@ -37,6 +37,16 @@
 // code directory is a bind mount re-opened on restore, so a restored
 // instance still loads its own code.
 //
+// Function images (sandbox.LoadedSnapshots, loaded.go) go one step further
+// for functions whose init is slow: the engine asks for one after a load
+// that took Options.SnapshotAfter or longer, and the driver builds it in the
+// background from a fresh instance that loads the function and is
+// checkpointed before any call. Later instances of that function version
+// are restored already loaded, with the code written into their own code
+// dir first, and the host sends the runtime a seed frame so that Python's
+// random module does not repeat across them. One image is kept per function
+// version (a new configuration replaces it), at most 32 in all.
+//
 // # Limits and what enforces them
 //
 //   - memory: the sandbox's host cgroup (set by runsc from the OCI spec)
@@ -76,6 +86,11 @@
 //     that crashes after one is reported as a crash, not pids_limit.
 //   - runsc run/restore --detach leave the sandbox process to the host's
 //     init (or subreaper) to reap.
-//   - Images live in the state directory, one per template key, until
-//     Close; they are rebuilt after a restart.
+//   - Images live in the state directory, one per template key and one
+//     per imaged function version, until Close; they are rebuilt after a
+//     restart. A function's image holds its environment variables, as
+//     its instances' memory does.
+//   - An instance restored from a function image does not replay what the
+//     init printed, and module-level random.Random instances other than
+//     the random module's own keep the image's state.
 package gvisor

@@ -83,9 +83,19 @@ type Driver struct {
 
 	tplMu     sync.Mutex
 	templates map[templateKey]*template
+	loaded    map[string]*loadedImage // by key (LoadedSnapshots)
+	scopes    map[string]string       // a scope's key in loaded
+	// Image builds (templates and functions) run until Close cancels
+	// closing and waits for them, so none leaves a sandbox behind.
+	closing    context.Context
+	closeBuild context.CancelFunc
+	builds     sync.WaitGroup
 }
 
-var _ sandbox.Driver = (*Driver)(nil)
+var (
+	_ sandbox.Driver          = (*Driver)(nil)
+	_ sandbox.LoadedSnapshots = (*Driver)(nil)
+)
 
 // New returns a driver. It does not touch the host until Available or
 // Create is called.
@@ -123,7 +133,11 @@ func New(opts Options) *Driver {
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 20 * time.Second
 	}
-	return &Driver{opts: opts, log: opts.Logger.Named("gvisor"), templates: map[templateKey]*template{}}
+	closing, closeBuild := context.WithCancel(context.Background())
+	return &Driver{
+		opts: opts, log: opts.Logger.Named("gvisor"), templates: map[templateKey]*template{},
+		loaded: map[string]*loadedImage{}, scopes: map[string]string{}, closing: closing, closeBuild: closeBuild,
+	}
 }
 
 // Name implements sandbox.Driver.
@@ -198,21 +212,28 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 			d.log.Warn("no snapshot; booting instead", zap.String("runtime", spec.Runtime), zap.Error(err))
 		}
 	}
-	inst, err := d.start(ctx, spec, img)
-	if err != nil && img != "" && ctx.Err() == nil {
-		d.log.Warn("restore failed; booting instead", zap.String("image", img), zap.Error(err))
-		inst, err = d.start(ctx, spec, "")
-	}
+	inst, err := d.startOrBoot(ctx, spec, img)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}
 	return inst, nil
 }
 
-// start creates an instance by booting (img "") or restoring img.
-func (d *Driver) start(ctx context.Context, spec sandbox.Spec, img string) (*instance, error) {
+// startOrBoot restores img, or boots when img is "" or its restore fails.
+func (d *Driver) startOrBoot(ctx context.Context, spec sandbox.Spec, img string) (*instance, error) {
+	inst, err := d.start(ctx, spec, img, nil)
+	if err != nil && img != "" && ctx.Err() == nil {
+		d.log.Warn("restore failed; booting instead", zap.String("image", img), zap.Error(err))
+		return d.start(ctx, spec, "", nil)
+	}
+	return inst, err
+}
+
+// start creates an instance by booting (img "") or restoring img; fill, if
+// set, writes the code into the instance's code dir before runsc starts.
+func (d *Driver) start(ctx context.Context, spec sandbox.Spec, img string, fill func(string) error) (*instance, error) {
 	inst := d.newInstance(spec)
-	if err := inst.start(ctx, img); err != nil {
+	if err := inst.start(ctx, img, fill); err != nil {
 		if derr := inst.Destroy(context.WithoutCancel(ctx)); derr != nil {
 			err = errors.Join(err, derr)
 		}
@@ -222,12 +243,18 @@ func (d *Driver) start(ctx context.Context, spec sandbox.Spec, img string) (*ins
 	return inst, nil
 }
 
-// Close deletes the snapshot images and unmounts the network namespaces
+// Close stops the function image builds in progress and waits for them
+// (at most one runsc start each), deletes the snapshot images and unmounts
+// the network namespaces
 // bind-mounted in the state directory (the sandboxes' one, and the one runsc
 // keeps for its gofers): without that the directory cannot be removed. Instances are owned by their creators
 // and must be destroyed by them first. The driver must not be used
 // afterwards.
 func (d *Driver) Close() error {
+	d.tplMu.Lock()
+	d.closeBuild()
+	d.tplMu.Unlock()
+	d.builds.Wait()
 	d.tplMu.Lock()
 	defer d.tplMu.Unlock()
 	if d.host.rs != nil {
@@ -246,6 +273,15 @@ func (d *Driver) Close() error {
 		}
 		delete(d.templates, k)
 	}
+	for k, t := range d.loaded {
+		if t.dir != "" {
+			if err := os.RemoveAll(t.dir); err != nil {
+				errs = append(errs, fmt.Errorf("remove snapshot %s: %w", t.dir, err))
+			}
+		}
+		delete(d.loaded, k)
+	}
+	clear(d.scopes)
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ package gvisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,12 +64,16 @@ func (d *Driver) image(ctx context.Context, spec sandbox.Spec) (string, error) {
 		t = nil
 	}
 	if t == nil {
+		if d.closing.Err() != nil {
+			d.tplMu.Unlock()
+			return "", errors.New("snapshot: the driver is closed")
+		}
 		d.evictLocked()
 		t = &template{ready: make(chan struct{})}
 		d.templates[k] = t
 		// Not bounded by this caller's ctx: the build is shared by every
-		// Create waiting for the same key.
-		go d.buildTemplate(context.WithoutCancel(ctx), k, t)
+		// Create waiting for the same key. Close stops and waits for it.
+		d.builds.Go(func() { d.buildTemplate(d.closing, k, t) })
 	}
 	t.lastUsed = time.Now()
 	d.tplMu.Unlock()
@@ -137,16 +142,22 @@ func (d *Driver) checkpoint(ctx context.Context, k templateKey) (string, error) 
 		Runtime: k.runtime, MemoryMB: k.memoryMB, MaxProcs: k.maxProcs, TmpSizeMB: k.tmpSizeMB,
 		Labels: map[string]string{"role": "snapshot-template"},
 	}.WithDefaults()
-	inst, err := d.start(ctx, spec, "")
+	inst, err := d.start(ctx, spec, "", nil)
 	if err != nil {
 		return "", fmt.Errorf("boot template: %w", err)
 	}
+	return d.checkpointInstance(ctx, inst, fmt.Sprintf("%s-%dm-", k.runtime, k.memoryMB))
+}
+
+// checkpointInstance checkpoints inst into a new image directory whose name
+// starts with prefix, and destroys inst.
+func (d *Driver) checkpointInstance(ctx context.Context, inst *instance, prefix string) (string, error) {
 	defer func() {
 		if err := inst.Destroy(context.WithoutCancel(ctx)); err != nil {
-			d.log.Warn("destroy snapshot template", zap.Error(err))
+			d.log.Warn("destroy checkpointed instance", zap.Error(err))
 		}
 	}()
-	dir, err := os.MkdirTemp(d.host.images, fmt.Sprintf("%s-%dm-", k.runtime, k.memoryMB))
+	dir, err := os.MkdirTemp(d.host.images, prefix)
 	if err != nil {
 		return "", fmt.Errorf("create image dir: %w", err)
 	}

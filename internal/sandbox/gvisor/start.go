@@ -53,12 +53,18 @@ func newPipe(name string, nonblockRead bool) (r, w *os.File, err error) {
 }
 
 // start boots the sandbox (img "") or restores it from the snapshot image
-// img, and returns once the runtime is ready to Load. On error the caller
-// destroys the instance.
-func (i *instance) start(ctx context.Context, img string) error {
+// img, and returns once the runtime is ready to Load (or, restored from a
+// loaded image, to Invoke). fill, if set, writes the code first. On error
+// the caller destroys the instance.
+func (i *instance) start(ctx context.Context, img string, fill func(string) error) error {
 	begin := time.Now()
 	if err := i.prepareBundle(); err != nil {
 		return err
+	}
+	if fill != nil {
+		if err := fill(i.codeDir); err != nil {
+			return fmt.Errorf("write code: %w", err)
+		}
 	}
 	var child []*os.File // the sandbox's ends, closed here once runsc has them
 	closeChild := func() {
@@ -124,7 +130,8 @@ func (i *instance) start(ctx context.Context, img string) error {
 	})
 	if i.restored {
 		// The restored runtime is the checkpointed one, already past its
-		// ready frame and blocked reading its request pipe.
+		// ready frame (and its load, for a loaded image) and blocked
+		// reading its request pipe.
 		i.log.Debug("sandbox restored", zap.Duration("took", runscTook))
 		return nil
 	}
