@@ -200,11 +200,8 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 	if !slices.Contains(d.host.runtimes, spec.Runtime) {
 		return nil, fmt.Errorf("create sandbox: %w: runtime %s is not installed on this host", sandbox.ErrUnavailable, spec.Runtime)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.opts.StartTimeout)
-		defer cancel()
-	}
+	ctx, cancel := d.startContext(ctx)
+	defer cancel()
 	var img string
 	if slices.Contains(d.opts.SnapshotRuntimes, spec.Runtime) {
 		var err error
@@ -217,6 +214,14 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 		return nil, err // not a typed nil in the interface
 	}
 	return inst, nil
+}
+
+// startContext bounds a start by StartTimeout when ctx has no deadline.
+func (d *Driver) startContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d.opts.StartTimeout)
 }
 
 // startOrBoot restores img, or boots when img is "" or its restore fails.

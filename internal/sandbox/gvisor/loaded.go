@@ -77,11 +77,8 @@ func (d *Driver) CreateLoaded(ctx context.Context, key string, spec sandbox.Spec
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("create from snapshot: %w", err)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.opts.StartTimeout)
-		defer cancel()
-	}
+	ctx, cancel := d.startContext(ctx)
+	defer cancel()
 	inst, err := d.start(ctx, spec, img, fill)
 	if err != nil {
 		return nil, fmt.Errorf("create from snapshot: %w", err)
