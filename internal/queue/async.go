@@ -35,6 +35,7 @@ const (
 	ReasonEnqueueFailed     = "enqueue_failed"
 	ReasonVersionDeleted    = "version_deleted"
 	ReasonAttemptsExhausted = "attempts_exhausted"
+	ReasonQuotaExceeded     = "quota_exceeded"
 )
 
 // Enqueue accepts c (an already validated and resolved call: Function,

@@ -300,3 +300,50 @@ func TestEmbeddedListen(t *testing.T) {
 		t.Fatalf("the embedded server listens on %v", q2.srv.Addr())
 	}
 }
+
+// TestAsyncWaitsForAccountConcurrency: a call refused because its owner's
+// account runs its maximum of concurrent executions waits for a slot, as
+// at the function's own cap, and spends no attempt.
+func TestAsyncWaitsForAccountConcurrency(t *testing.T) {
+	fx := newFixture(t)
+	refused := 0
+	inv := &fakeInvoker{rec: fx.rec, run: func(_ engine.Call, n int) (core.ExecStatus, error) {
+		if n <= 3 {
+			refused++
+			return "", &core.Error{Code: core.CodeQuotaExceeded, Message: "all 2 concurrent executions are running", RetryAfter: time.Second}
+		}
+		return core.ExecSucceeded, nil
+	}}
+	fx.worker(t, inv, nil)
+	id := fx.enqueue(t, core.LatestVersion, `{}`)
+	waitFor(t, "success", func() bool { e, _ := fx.rec.get(id); return e.Status == core.ExecSucceeded })
+	if e, _ := fx.rec.get(id); e.Attempts != 1 || refused != 3 {
+		t.Fatalf("after waiting for the account: %+v (refused %d times)", e, refused)
+	}
+	for _, c := range inv.seen() {
+		if c.c.Attempt != 1 {
+			t.Fatalf("a refused run spent an attempt: %+v", c.c)
+		}
+	}
+}
+
+// TestAsyncMonthlyQuotaDeadLetters: a call whose owner's monthly quota ran
+// out after it was accepted is dead-lettered at once with reason
+// quota_exceeded, not retried (a retry would run unbilled).
+func TestAsyncMonthlyQuotaDeadLetters(t *testing.T) {
+	fx := newFixture(t)
+	inv := &fakeInvoker{rec: fx.rec, run: func(engine.Call, int) (core.ExecStatus, error) {
+		return "", &core.Error{Code: core.CodeQuotaExceeded, Message: "the monthly invocations are used up", RetryAfter: 20 * 24 * time.Hour}
+	}}
+	fx.worker(t, inv, nil)
+	id := fx.enqueue(t, core.LatestVersion, `{}`)
+	waitFor(t, "dead letter", func() bool { e, _ := fx.rec.get(id); return e.Status == core.ExecDeadLettered })
+	e, _ := fx.rec.get(id)
+	if e.Reason != ReasonQuotaExceeded || e.Attempts != 1 || e.Error == nil || e.Error.Message != "the monthly invocations are used up" {
+		t.Fatalf("dead letter %+v (error %+v)", e, e.Error)
+	}
+	if n := len(inv.seen()); n != 1 {
+		t.Fatalf("%d runs, want 1", n)
+	}
+	waitFor(t, "the acknowledgement", func() bool { return fx.streamMsgs(t) == 0 })
+}

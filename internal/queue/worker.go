@@ -218,6 +218,15 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	case ctx.Err() != nil || errors.Is(err, engine.ErrClosed):
 		w.log.Info("async call aborted by shutdown; it will run again", zap.String("execution_id", j.executionID))
 		w.requeue(d, 0)
+	case core.ErrorCode(err) == core.CodeQuotaExceeded:
+		// The owner's monthly quota ran out after the call was accepted.
+		// Not retried: a later attempt is admitted as a retry, unbilled.
+		settled = true
+		var quota *core.Error
+		_ = errors.As(err, &quota) // the code says it is one
+		exec := failedWithout(j, fn, d.attempt, ReasonQuotaExceeded, quota.Message)
+		exec.Error.Type = "QuotaExceeded"
+		w.deadLetter(ctx, d, exec)
 	case err != nil:
 		w.log.Warn("async call failed in the platform", zap.String("execution_id", j.executionID), zap.Error(err))
 		settled = true
@@ -259,8 +268,9 @@ func (w *Worker) function(ctx context.Context, j job) (*core.Function, error) {
 	return &at, nil
 }
 
-// invoke runs the call, waiting while the function is at its concurrency
-// cap (the message is kept alive meanwhile, and no attempt is spent).
+// invoke runs the call, waiting while the function or its owner's account
+// is at its concurrency cap (the message is kept alive meanwhile, and no
+// attempt is spent).
 func (w *Worker) invoke(ctx context.Context, d *delivery, fn *core.Function) (*engine.Outcome, error) {
 	pause := busyPauseMin
 	for {
@@ -268,7 +278,7 @@ func (w *Worker) invoke(ctx context.Context, d *delivery, fn *core.Function) (*e
 			Function: fn, Version: d.job.version, Event: d.job.event, Trigger: core.TriggerAsync,
 			ExecutionID: d.job.executionID, Attempt: d.attempt, KeepStreamOpen: true,
 		})
-		if core.ErrorCode(err) != core.CodeRateLimited {
+		if !busy(err) {
 			return out, err
 		}
 		select {
@@ -278,6 +288,22 @@ func (w *Worker) invoke(ctx context.Context, d *delivery, fn *core.Function) (*e
 		}
 		pause = min(pause*2, busyPauseMax)
 	}
+}
+
+// busyRetryAfter is the longest Retry-After of a refusal the worker waits
+// out: the account's concurrency limit asks for a second; a used-up monthly
+// quota, for the rest of the month.
+const busyRetryAfter = time.Minute
+
+// busy reports a refusal that waiting a moment gets past: the function's
+// concurrency cap, or its owner's concurrent executions.
+func busy(err error) bool {
+	var e *core.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code == core.CodeRateLimited ||
+		(e.Code == core.CodeQuotaExceeded && e.RetryAfter > 0 && e.RetryAfter <= busyRetryAfter)
 }
 
 func refOf(e *core.Execution) engine.LogRef {
