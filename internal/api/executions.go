@@ -71,12 +71,14 @@ func (s *Server) execution(ctx context.Context, ownerID, id string) (*core.Execu
 	return stored, nil
 }
 
-// withPending puts the records not yet written (the newest: ids are
-// time-ordered) in front of the first page, once each. Of a record both
-// pending and stored, the later state is listed (core.Execution.Supersedes),
-// when it has the status asked for. The page may then hold more than limit
-// items: cutting stored ones would make the next cursor skip them.
-func withPending(stored, pending []core.Execution, status core.ExecStatus) []core.Execution {
+// withPending merges the records not yet written into the first page, once
+// each, newest first (ids are time-ordered). Of a record both pending and
+// stored, the later state is listed (core.Execution.Supersedes), when it has
+// the status asked for. At most room pending-only records are added, the
+// newest: the caller asked the store for that many fewer, so the page holds
+// no more than its limit and the store's cursor still follows its last
+// stored record.
+func withPending(stored, pending []core.Execution, status core.ExecStatus, room int) []core.Execution {
 	if len(pending) == 0 {
 		return stored
 	}
@@ -93,13 +95,31 @@ func withPending(stored, pending []core.Execution, status core.ExecStatus) []cor
 		delete(latest, e.ID)
 		out = append(out, e)
 	}
+	added := make([]core.Execution, 0, len(latest))
 	for _, e := range latest {
 		if status == "" || e.Status == status {
-			out = append(out, e)
+			added = append(added, e)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b core.Execution) int { return strings.Compare(b.ID, a.ID) })
+	slices.SortFunc(added, newestFirst)
+	out = append(out, added[:min(len(added), room)]...)
+	slices.SortStableFunc(out, newestFirst)
 	return out
+}
+
+func newestFirst(a, b core.Execution) int { return strings.Compare(b.ID, a.ID) }
+
+// pendingRoom is how many of a first page's limit places pending records
+// may take: one per record of the status asked for, leaving the store one
+// place at least, so that its cursor moves on.
+func pendingRoom(pending []core.Execution, status core.ExecStatus, limit int) int {
+	n := 0
+	for _, e := range pending {
+		if status == "" || e.Status == status {
+			n++
+		}
+	}
+	return min(n, limit-1)
 }
 
 func (s *Server) listExecutions(c *fiber.Ctx) error {
@@ -120,14 +140,20 @@ func (s *Server) listExecutions(c *fiber.Ctx) error {
 	// Pending records first, then the database: a record written in
 	// between is then in the one or the other.
 	var pending []core.Execution
+	limit, room := page.Limit, 0
 	if page.Cursor == "" && s.deps.PendingOf != nil {
 		pending = s.deps.PendingOf(uid, f.ID)
+		room = pendingRoom(pending, status, limit)
+		page.Limit -= room
 	}
 	execs, next, err := s.store.ListExecutions(ctx, uid, core.ExecutionFilter{FunctionID: f.ID, Status: status}, page)
 	if err != nil {
 		return err
 	}
-	execs = withPending(execs, pending, status)
+	if next == "" { // no stored record follows: pending ones may fill the page
+		room = limit - len(execs)
+	}
+	execs = withPending(execs, pending, status, room)
 	items := make([]executionView, len(execs))
 	for i := range execs {
 		items[i] = viewOf(&execs[i], false)

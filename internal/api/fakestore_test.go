@@ -36,6 +36,7 @@ type fakeStore struct {
 	last      map[string]core.LastInvocation // by function id
 	lastCalls int
 	pending   []core.Execution
+	stored    []core.Execution // what ListExecutions lists
 }
 
 func newFakeStore() *fakeStore {
@@ -137,6 +138,23 @@ func (s *fakeStore) LastInvocations(_ context.Context, ownerID string, ids []str
 		}
 	}
 	return out, nil
+}
+
+// ListExecutions pages stored newest first; its cursor is the last id.
+func (s *fakeStore) ListExecutions(_ context.Context, ownerID string, f core.ExecutionFilter, p core.Page) ([]core.Execution, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []core.Execution
+	for _, e := range s.stored {
+		if e.OwnerID == ownerID && e.FunctionID == f.FunctionID && (f.Status == "" || e.Status == f.Status) && (p.Cursor == "" || e.ID < p.Cursor) {
+			all = append(all, e)
+		}
+	}
+	slices.SortFunc(all, newestFirst)
+	if len(all) <= p.Limit {
+		return all, "", nil
+	}
+	return all[:p.Limit], all[p.Limit-1].ID, nil
 }
 
 func (s *fakeStore) pendingOf(ownerID, functionID string) []core.Execution {
