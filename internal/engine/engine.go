@@ -199,7 +199,7 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 		var how string
 		began := time.Now()
 		e.booting(key, 1)
-		inst, how, err = e.start(ctx, fn, c.Version)
+		inst, how, err = e.start(ctx, fn, c.Version, key)
 		e.booting(key, -1)
 		e.metrics.coldStart(fn.Runtime, how)
 		switch {
@@ -306,16 +306,16 @@ const (
 	startSnapshot  = "snapshot"
 )
 
-// start gets a loaded instance for the function: restored from an image
-// taken after its load when there is one (sandbox.LoadedSnapshots), else a
-// pre-warmed or a new sandbox with the code written in and the handler
-// loaded. A pre-warmed instance that fails for the platform's reasons (it
+// start gets a loaded instance for the function (key is its codeKey):
+// restored from an image taken after its load when there is one
+// (sandbox.LoadedSnapshots), else a pre-warmed or a new sandbox with the
+// code written in and the handler loaded. A pre-warmed instance that fails for the platform's reasons (it
 // died while waiting) is replaced by a new one once; a failed restore is
 // replaced by a load.
-func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (*instance, string, error) {
+func (e *Engine) start(ctx context.Context, fn *core.Function, version, key string) (*instance, string, error) {
 	spec := e.spec(fn, version)
 	if e.snapshots != nil {
-		sb, err := e.snapshots.CreateLoaded(ctx, codeKey(fn, version), spec, codeFiller(fn))
+		sb, err := e.snapshots.CreateLoaded(ctx, key, spec, codeFiller(fn))
 		if err != nil {
 			e.log.Warn("restore a function snapshot; loading instead", zap.String("function", fn.ID), zap.Error(err))
 		}
@@ -330,7 +330,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 					e.log.Warn("activate a pre-warmed sandbox", zap.Error(err))
 				}
 			}
-			inst, err := e.load(ctx, sb, fn, version, spec)
+			inst, err := e.load(ctx, sb, fn, version, key, spec)
 			var loadErr *sandbox.LoadError
 			if err == nil || errors.As(err, &loadErr) {
 				return inst, startPrewarmed, err
@@ -348,7 +348,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version string) (
 	if err != nil {
 		return nil, startBoot, fmt.Errorf("engine: start sandbox: %w", err)
 	}
-	inst, err := e.load(ctx, sb, fn, version, spec)
+	inst, err := e.load(ctx, sb, fn, version, key, spec)
 	return inst, startBoot, err
 }
 
@@ -371,7 +371,7 @@ func codeFiller(fn *core.Function) func(string) error {
 // load writes the function's code into a fresh instance and loads its
 // handler; on failure the instance is destroyed. A load slow enough to be
 // worth skipping next time asks the driver for an image of it.
-func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version string, spec sandbox.Spec) (*instance, error) {
+func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version, key string, spec sandbox.Spec) (*instance, error) {
 	inst := &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}
 	fill := codeFiller(fn)
 	if err := fill(sb.CodeDir()); err != nil {
@@ -392,7 +392,7 @@ func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Functio
 		return nil, fmt.Errorf("engine: load function: %w", err)
 	}
 	if took := time.Since(began); e.snapshots != nil && took >= e.opts.SnapshotAfter {
-		if e.snapshots.SnapshotLoaded(groupOf(fn, version), codeKey(fn, version), spec, fill, req) {
+		if e.snapshots.SnapshotLoaded(groupOf(fn, version), key, spec, fill, req) {
 			e.log.Debug("snapshotting a slow-loading function", zap.String("function", fn.ID), zap.Duration("load", took))
 		}
 	}
