@@ -149,7 +149,7 @@ func firstCalls(b *testing.B, s *testServer, auth []string, functions, perFn int
 
 // metricValue reads one integer series from the server's /metrics; the
 // prefix includes the labels and the trailing space.
-func metricValue(b *testing.B, s *testServer, prefix string) int {
+func metricValue(b testing.TB, s *testServer, prefix string) int {
 	b.Helper()
 	for line := range strings.Lines(string(s.do("GET", "/metrics", nil).Body)) {
 		if v, ok := strings.CutPrefix(line, prefix); ok {

@@ -108,6 +108,7 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		Checks:      map[string]api.Check{"database": st.Ping, "queue": q.Check},
 		Info:        map[string]string{"sandbox": driver.Name()},
 		Invoker:     eng,
+		Retirer:     eng,
 		Pending:     recorder.Pending,
 		PendingOf:   recorder.PendingOf,
 		Async:       q,

@@ -167,6 +167,9 @@ func (s *Server) updateFunction(c *fiber.Ctx) error {
 		return err
 	}
 	s.cache.Forget(f.ID)
+	if s.deps.Retirer != nil {
+		s.deps.Retirer.Retire(f)
+	}
 	return s.writeFunction(c, fiber.StatusOK, f, true)
 }
 
@@ -181,6 +184,9 @@ func (s *Server) deleteFunction(c *fiber.Ctx) error {
 		return err
 	}
 	s.cache.Forget(f.ID)
+	if s.deps.Retirer != nil {
+		s.deps.Retirer.Forget(f.ID, "")
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

@@ -40,6 +40,10 @@ type Deps struct {
 	Limits      Limits
 	// Invoker runs invocations.
 	Invoker Invoker
+	// Retirer drops this node's instances and images of functions changed
+	// or deleted through it; nil leaves them to the next call and the idle
+	// TTL.
+	Retirer Retirer
 	// Pending returns an execution recorded but not yet written to the
 	// store, so a client can read it right after the call.
 	Pending func(id string) (core.Execution, bool)
@@ -79,6 +83,17 @@ type LogStream interface {
 // Invoker runs one invocation (internal/engine.Engine in production).
 type Invoker interface {
 	Invoke(ctx context.Context, c engine.Call) (*engine.Outcome, error)
+}
+
+// Retirer drops what a node keeps of a function's older code and
+// configuration (internal/engine.Engine in production): warm instances and
+// snapshot images, which hold its environment.
+type Retirer interface {
+	// Retire drops what was made of fn's draft before its latest change.
+	Retire(fn *core.Function)
+	// Forget drops everything of a deleted function, or of one deleted
+	// version when version is not "".
+	Forget(functionID, version string)
 }
 
 // Limits are the abuse limits on the auth endpoints.

@@ -113,6 +113,9 @@ func (s *Server) deleteVersion(c *fiber.Ctx) error {
 		return err
 	}
 	s.cache.Forget(f.ID)
+	if s.deps.Retirer != nil {
+		s.deps.Retirer.Forget(f.ID, strconv.Itoa(n))
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

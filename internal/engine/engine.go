@@ -81,6 +81,7 @@ type Engine struct {
 	warm     map[string][]*instance // idle instances by code key, most recent last
 	traffic  map[string]*keyLoad    // busy instances and waiting calls by code key
 	current  map[string]string      // the latest code key of each group
+	imaged   map[string]bool        // groups the driver was asked to image (snapshots)
 	coldTime map[core.Runtime]time.Duration
 	inflight map[string]int // running calls by function id
 	closed   bool
@@ -95,6 +96,7 @@ type Engine struct {
 func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, log: opts.Log, warm: map[string][]*instance{}, traffic: map[string]*keyLoad{}, current: map[string]string{},
+		imaged:   map[string]bool{},
 		coldTime: map[core.Runtime]time.Duration{}, inflight: map[string]int{}, queueAfter: opts.QueueAfter,
 	}
 	if e.queueAfter <= 0 {
@@ -392,7 +394,10 @@ func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Functio
 		return nil, fmt.Errorf("engine: load function: %w", err)
 	}
 	if took := time.Since(began); e.snapshots != nil && took >= e.opts.SnapshotAfter {
-		if e.snapshots.SnapshotLoaded(groupOf(fn, version), key, spec, fill, req) {
+		if e.snapshots.SnapshotLoaded(inst.group, key, spec, fill, req) {
+			e.mu.Lock()
+			e.imaged[inst.group] = true
+			e.mu.Unlock()
 			e.log.Debug("snapshotting a slow-loading function", zap.String("function", fn.ID), zap.Duration("load", took))
 		}
 	}

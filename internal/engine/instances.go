@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,6 +51,87 @@ func (e *Engine) destroy(inst *instance) {
 	if err := inst.sb.Destroy(ctx); err != nil {
 		e.log.Warn("destroy sandbox", zap.String("instance", inst.sb.ID()), zap.Error(err))
 	}
+}
+
+// switchLocked makes key the current code key of group. It returns the idle
+// instances of the key it replaces, stale now, and the group itself when it
+// may have an image made for another key.
+func (e *Engine) switchLocked(group, key string) (stale []*instance, images []string) {
+	cur, ok := e.current[group]
+	if ok && cur == key {
+		return nil, nil
+	}
+	stale = e.warm[cur]
+	delete(e.warm, cur)
+	e.current[group] = key
+	if e.imaged[group] {
+		images = []string{group}
+	}
+	return stale, images
+}
+
+// discard destroys stale instances and drops the snapshot images of groups
+// (but keep's), in the background: tearing a sandbox down and deleting an
+// image take milliseconds, and a call may be waiting.
+func (e *Engine) discard(stale []*instance, groups []string, keep string) {
+	if len(stale) == 0 && len(groups) == 0 {
+		return
+	}
+	e.teardown.Go(func() {
+		for _, g := range groups {
+			e.snapshots.DropLoaded(g, keep)
+		}
+		for _, s := range stale {
+			e.destroy(s)
+		}
+	})
+}
+
+// Retire drops what the engine keeps of fn's draft from before its latest
+// change: idle instances of the older code or configuration now, busy ones
+// as their calls end, and the image made of the older draft. The next call
+// would do the same; Retire does it when the change is saved, so that an
+// image does not keep a replaced secret until then.
+func (e *Engine) Retire(fn *core.Function) {
+	group, key := groupOf(fn, core.LatestVersion), codeKey(fn, core.LatestVersion)
+	e.mu.Lock()
+	var stale []*instance
+	var images []string
+	if _, ok := e.current[group]; ok {
+		stale, images = e.switchLocked(group, key)
+	} else if e.imaged[group] {
+		images = []string{group}
+	}
+	e.mu.Unlock()
+	e.discard(stale, images, key)
+}
+
+// Forget drops everything the engine keeps of a deleted function, or of one
+// of its versions when version is not "": idle instances now, busy ones as
+// their calls end, and images.
+func (e *Engine) Forget(functionID, version string) {
+	prefix := functionID + "\x00"
+	matches := func(group string) bool {
+		return group == prefix+version || (version == "" && strings.HasPrefix(group, prefix))
+	}
+	e.mu.Lock()
+	var stale []*instance
+	for g, key := range e.current {
+		if matches(g) {
+			stale = append(stale, e.warm[key]...)
+			delete(e.warm, key)
+			delete(e.current, g)
+		}
+	}
+	var images []string
+	for g := range e.imaged {
+		if matches(g) {
+			images = append(images, g)
+			delete(e.imaged, g)
+		}
+	}
+	e.mu.Unlock()
+	e.discard(stale, images, "")
 }
 
 // Run keeps the pre-warmed pool filled and destroys instances idle for

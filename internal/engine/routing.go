@@ -94,12 +94,7 @@ func (e *Engine) queueAfterFor(l *keyLoad) int {
 // stale (the draft changed) and are destroyed.
 func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, time.Duration) {
 	e.mu.Lock()
-	var stale []*instance
-	if cur, ok := e.current[group]; !ok || cur != key {
-		stale = e.warm[cur]
-		delete(e.warm, cur)
-		e.current[group] = key
-	}
+	stale, images := e.switchLocked(group, key)
 	l := e.traffic[key]
 	if l == nil {
 		l = &keyLoad{}
@@ -124,14 +119,7 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 		l.busy++
 	}
 	e.mu.Unlock()
-	if len(stale) > 0 {
-		// Off the call path: tearing a sandbox down takes milliseconds.
-		e.teardown.Go(func() {
-			for _, s := range stale {
-				e.destroy(s)
-			}
-		})
-	}
+	e.discard(stale, images, key)
 	return inst, w, budget
 }
 

@@ -73,6 +73,10 @@ type LoadedSnapshots interface {
 	// step. It returns a nil Instance and a nil error when key has no
 	// image ready; after an error the caller may Create and Load instead.
 	CreateLoaded(ctx context.Context, key string, spec Spec, fill func(codeDir string) error) (Instance, error)
+	// DropLoaded deletes scope's image, built or being built, unless it
+	// is keep's: the function version changed or was deleted, and its
+	// image holds the old code and environment. keep "" drops any.
+	DropLoaded(scope, keep string)
 }
 
 // Instance is one isolated process tree running one runtime bootstrap. It

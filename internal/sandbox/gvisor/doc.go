@@ -45,7 +45,8 @@
 // are restored already loaded, with the code written into their own code
 // dir first, and the host sends the runtime a seed frame so that Python's
 // random module does not repeat across them. One image is kept per function
-// version (a new configuration replaces it), at most 32 in all.
+// version (a new configuration replaces it; the engine drops it when the
+// version changes or is deleted), at most 32 in all.
 //
 // # Limits and what enforces them
 //

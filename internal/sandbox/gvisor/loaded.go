@@ -144,6 +144,15 @@ func (d *Driver) checkpointLoaded(ctx context.Context, spec sandbox.Spec, fill f
 	return d.checkpointInstance(ctx, inst, "fn-"+spec.Runtime+"-")
 }
 
+// DropLoaded implements sandbox.LoadedSnapshots.
+func (d *Driver) DropLoaded(scope, keep string) {
+	d.tplMu.Lock()
+	defer d.tplMu.Unlock()
+	if key, ok := d.scopes[scope]; ok && (keep == "" || key != keep) {
+		d.dropLoadedLocked(key)
+	}
+}
+
 // dropLoadedLocked forgets key's image and deletes it once built (a build
 // in progress deletes its own image when it finds its key dropped).
 func (d *Driver) dropLoadedLocked(key string) {

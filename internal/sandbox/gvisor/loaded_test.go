@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,19 +119,38 @@ func TestLoadedSnapshot(t *testing.T) {
 		t.Errorf("k1's image served after k2 replaced it in the same scope: %v %v", inst, err)
 	}
 	waitLoaded(t, d, "k2", spec)
+	if n := functionImages(t, d); n != 1 {
+		t.Errorf("%d function images on disk, want 1 (k1's deleted)", n)
+	}
+
+	// The function version changed (or was deleted): its image goes.
+	d.DropLoaded("f/1", "k2")
+	if n := functionImages(t, d); n != 1 {
+		t.Errorf("DropLoaded keeping k2 left %d function images, want k2's", n)
+	}
+	d.DropLoaded("f/1", "")
+	if inst, err := d.CreateLoaded(t.Context(), "k2", spec, fillLoaded); inst != nil || err != nil {
+		t.Errorf("k2's image served after DropLoaded: %v %v", inst, err)
+	}
+	if n := functionImages(t, d); n != 0 {
+		t.Errorf("%d function images on disk after DropLoaded, want none", n)
+	}
+}
+
+// functionImages counts the function images on d's disk.
+func functionImages(t *testing.T, d *Driver) int {
+	t.Helper()
 	images, err := os.ReadDir(d.host.images)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fnImages int
+	n := 0
 	for _, e := range images {
-		if filepath.Base(e.Name())[:3] == "fn-" {
-			fnImages++
+		if strings.HasPrefix(e.Name(), "fn-") {
+			n++
 		}
 	}
-	if fnImages != 1 {
-		t.Errorf("%d function images on disk, want 1 (k1's deleted)", fnImages)
-	}
+	return n
 }
 
 // TestCloseStopsImageBuilds: Close waits for a function image build in
