@@ -23,6 +23,13 @@ type local struct {
 
 func startLocal(t testing.TB, rt string, files map[string]string) *local {
 	t.Helper()
+	return startLocalWith(t, rt, files, nil)
+}
+
+// startLocalWith is startLocal with prepare run on the bootstraps' dir
+// before the runtime starts.
+func startLocalWith(t testing.TB, rt string, files map[string]string, prepare func(boot string)) *local {
+	t.Helper()
 	if _, err := os.Stat(bootstrap.NodePath); err != nil {
 		t.Skipf("no %s: %v", bootstrap.NodePath, err)
 	}
@@ -39,6 +46,9 @@ func startLocal(t testing.TB, rt string, files map[string]string) *local {
 	boot := t.TempDir()
 	if err := bootstrap.Write(boot); err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(boot)
 	}
 	c, err := bootstrap.CommandFor(rt, 128, boot)
 	if err != nil {

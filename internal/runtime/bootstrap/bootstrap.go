@@ -17,6 +17,8 @@ var (
 	nodeSource string
 	//go:embed bootstrap.py
 	pythonSource string
+	//go:embed start.py
+	pythonStartSource string
 )
 
 // Paths inside a sandbox.
@@ -30,6 +32,10 @@ const (
 const (
 	nodeBootstrap   = "bootstrap.cjs"
 	pythonBootstrap = "bootstrap.py"
+	pythonStart     = "start.py"
+	// PythonCode is the Python bootstrap compiled by the host (see
+	// WritePythonCode), beside its source.
+	PythonCode = "bootstrap.pyc"
 )
 
 // Interpreters as seen inside the sandbox. Debian's python3 is used on
@@ -78,10 +84,11 @@ func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 		// module, so packages installed on the host (dist-packages) are not
 		// importable and start-up is ~2 ms faster (functions bundle their
 		// dependencies in /var/task); -u: unbuffered stdout/stderr so logs
-		// are live; -B: the root is read-only anyway.
+		// are live; -B: the root is read-only anyway. start.py runs the
+		// bootstrap from PythonCode when there is one.
 		return Command{
 			Path: PythonPath,
-			Args: []string{"python3", "-I", "-S", "-u", "-B", filepath.Join(bootDir, pythonBootstrap)},
+			Args: []string{"python3", "-I", "-S", "-u", "-B", filepath.Join(bootDir, pythonStart)},
 			Env:  BaseEnv(),
 		}, nil
 	}
@@ -95,10 +102,23 @@ func Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // see above
 		return fmt.Errorf("write bootstraps: %w", err)
 	}
-	for _, b := range [][2]string{{nodeBootstrap, nodeSource}, {pythonBootstrap, pythonSource}} {
+	for _, b := range [][2]string{{nodeBootstrap, nodeSource}, {pythonBootstrap, pythonSource}, {pythonStart, pythonStartSource}} {
 		if err := writeFile(filepath.Join(dir, b[0]), b[1]); err != nil {
 			return fmt.Errorf("write bootstraps: %w", err)
 		}
+	}
+	return nil
+}
+
+// PythonSource is the Python bootstrap's source, for the host to compile.
+func PythonSource() string { return pythonSource }
+
+// WritePythonCode writes the compiled Python bootstrap (the host
+// interpreter's magic number, then the marshalled code object of
+// PythonSource compiled as Dir/bootstrap.py) into dir, which Write filled.
+func WritePythonCode(dir string, code []byte) error {
+	if err := writeFile(filepath.Join(dir, PythonCode), string(code)); err != nil {
+		return fmt.Errorf("write python bootstrap code: %w", err)
 	}
 	return nil
 }

@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
+	"github.com/voltrun/voltrun/internal/runtime"
 	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
 	"github.com/voltrun/voltrun/internal/sandbox"
 	"github.com/voltrun/voltrun/internal/sandbox/gvisor/gvinit"
@@ -74,6 +76,11 @@ func (d *Driver) check() error {
 	if err := h.prepare(d.opts.StateDir, d.opts.Init); err != nil {
 		return unavailable("prepare %s: %v", d.opts.StateDir, err)
 	}
+	if slices.Contains(h.runtimes, sandbox.RuntimePython) {
+		if err := writePythonCode(h.opt); err != nil {
+			d.log.Warn("python sandboxes will compile their bootstrap", zap.Error(err))
+		}
+	}
 	d.host = h
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.StartTimeout)
 	defer cancel()
@@ -102,6 +109,15 @@ func detectCgroups() (version, memory string, err error) {
 		return "", "", fmt.Errorf("no cgroup v1 memory controller at /sys/fs/cgroup/memory: %w", err)
 	}
 	return "v1", "/sys/fs/cgroup/memory", nil
+}
+
+// writePythonCode places the compiled Python bootstrap beside its source.
+func writePythonCode(dir string) error {
+	code, err := runtime.CompilePython()
+	if err != nil {
+		return err
+	}
+	return bootstrap.WritePythonCode(dir, code)
 }
 
 // prepare lays out the state directory: runsc's root, the shared root

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -60,6 +61,7 @@ type Driver struct {
 	probeOnce sync.Once
 	initPath  string // the sandbox init to execute
 	seccomp   []byte // the filter every init installs
+	pyCode    []byte // the compiled Python bootstrap; nil: each sandbox compiles it
 	cg        cgroupManager
 	probeErr  error
 	runtimes  []string
@@ -162,6 +164,11 @@ func (d *Driver) check() error {
 			d.runtimes = append(d.runtimes, rt[0])
 		}
 	}
+	if slices.Contains(d.runtimes, sandbox.RuntimePython) {
+		if d.pyCode, err = runtime.CompilePython(); err != nil {
+			d.log.Warn("python sandboxes will compile their bootstrap", zap.Error(err))
+		}
+	}
 	if len(d.runtimes) == 0 {
 		return unavailable("neither %s nor %s is installed", bootstrap.NodePath, bootstrap.PythonPath)
 	}
@@ -223,11 +230,15 @@ func (i *instance) start(ctx context.Context) error {
 	}
 	i.cmd, i.pipes = cmd, pipes
 	go i.wait()
-	cfg, _ := json.Marshal(nsinit.Config{
+	cfg := nsinit.Config{
 		Runtime: i.spec.Runtime, MemoryMB: i.spec.MemoryMB, TmpSizeMB: i.spec.TmpSizeMB,
 		Hostname: i.d.opts.Hostname, CodeDir: true, CgroupTasks: tasks, Seccomp: i.d.seccomp,
-	})
-	_, err = pipes.config.Write(cfg)
+	}
+	if i.spec.Runtime == sandbox.RuntimePython {
+		cfg.PythonCode = i.d.pyCode
+	}
+	b, _ := json.Marshal(cfg)
+	_, err = pipes.config.Write(b)
 	_ = pipes.config.Close()
 	pipes.config = nil
 	if err != nil {

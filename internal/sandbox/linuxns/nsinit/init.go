@@ -44,6 +44,9 @@ type Config struct {
 	CgroupTasks []string `json:"cgroup_tasks"`
 	// Seccomp is the filter to install (seccompfilter.Program).
 	Seccomp []byte `json:"seccomp"`
+	// PythonCode is the compiled Python bootstrap (runtime.CompilePython)
+	// for a Python sandbox; without it the runtime compiles the source.
+	PythonCode []byte `json:"python_code,omitempty"`
 }
 
 // Reexec runs the sandbox init stage when this process is one, and reports

@@ -55,6 +55,11 @@ func buildRoot(cfg Config) error {
 	if err := bootstrap.Write(filepath.Join(r, bootstrap.Dir)); err != nil {
 		return err
 	}
+	if len(cfg.PythonCode) > 0 {
+		if err := bootstrap.WritePythonCode(filepath.Join(r, bootstrap.Dir), cfg.PythonCode); err != nil {
+			return err
+		}
+	}
 	if err := writeEtc(filepath.Join(r, "etc"), cfg); err != nil {
 		return err
 	}
