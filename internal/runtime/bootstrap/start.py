@@ -14,7 +14,7 @@ try:
     if _code[:4] != sys.modules["_frozen_importlib_external"].MAGIC_NUMBER:
         raise ValueError("compiled by another Python")
     _code = marshal.loads(memoryview(_code)[4:])
-except (OSError, ValueError, EOFError, TypeError):
+except (OSError, KeyError, ValueError, EOFError, TypeError):
     with open(__file__, "rb") as _f:
         _code = compile(_f.read(), __file__, "exec")
 exec(_code)
