@@ -11,6 +11,7 @@ import (
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox"
 	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
@@ -33,6 +34,14 @@ func realEngine(t *testing.T, ttl time.Duration) (*Engine, *core.Function) {
 func realEngineWith(t *testing.T, ttl time.Duration, poolMB int) (*Engine, *core.Function) {
 	t.Helper()
 	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
+	return engineOn(t, d, Options{IdleTTL: ttl, PoolMemoryMB: poolMB})
+}
+
+// engineOn returns a running engine on d, a linuxns driver or one wrapping
+// it, with opts (its Driver, Recorder and Log set here), recording into a
+// real SQLite store, and a function whose handler returns its env's TAG.
+func engineOn(t *testing.T, d sandbox.Driver, opts Options) (*Engine, *core.Function) {
+	t.Helper()
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)
@@ -47,7 +56,8 @@ func realEngineWith(t *testing.T, ttl time.Duration, poolMB int) (*Engine, *core
 	fn.Code, fn.CodeSHA256, fn.Env = b.Archive, b.SHA256, map[string]string{"TAG": "one"}
 	rec := NewRecorder(st, zap.NewNop(), 64, 10*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	e := New(Options{Driver: d, Recorder: rec, Log: zap.NewNop(), IdleTTL: ttl, PoolMemoryMB: poolMB})
+	opts.Driver, opts.Recorder, opts.Log = d, rec, zap.NewNop()
+	e := New(opts)
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	go rec.Run(ctx)

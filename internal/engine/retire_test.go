@@ -2,14 +2,10 @@ package engine
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/sandbox"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
@@ -55,25 +51,7 @@ func (d *imagingDriver) image(scope string) (string, bool) {
 func imagingEngine(t *testing.T) (*Engine, *imagingDriver, *core.Function) {
 	t.Helper()
 	d := &imagingDriver{Driver: linuxns.New(linuxns.Options{StateDir: t.TempDir()}), images: map[string]string{}}
-	if err := d.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)
-		}
-		t.Skipf("the linuxns sandbox cannot run here: %v", err)
-	}
-	st, fn := fixture(t)
-	b, err := bundle.FromFiles(map[string][]byte{"index.js": []byte(`exports.handler = async () => process.env.TAG;`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Code, fn.CodeSHA256, fn.Env = b.Archive, b.SHA256, map[string]string{"TAG": "one"}
-	rec := NewRecorder(st, zap.NewNop(), 64, 10*time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	e := New(Options{Driver: d, Recorder: rec, Log: zap.NewNop(), IdleTTL: time.Hour, SnapshotAfter: time.Nanosecond})
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	go rec.Run(ctx)
-	t.Cleanup(func() { e.Close(); cancel(); <-done; <-rec.Done() })
+	e, fn := engineOn(t, d, Options{IdleTTL: time.Hour, SnapshotAfter: time.Nanosecond})
 	return e, d, fn
 }
 
