@@ -84,23 +84,27 @@ func (s *suite) testContext(t *testing.T) {
 }
 
 // testLogs: lines are delivered in order per stream, attributed to the call
-// that printed them; import-time output goes to the first call.
+// that printed them (a child process's too); import-time output goes to the
+// first call.
 func (s *suite) testLogs(t *testing.T) {
 	for _, tc := range []struct{ rt, file, code, handler string }{
-		{sandbox.RuntimeNode, "index.js", `console.log("import line");
+		{sandbox.RuntimeNode, "index.js", `const { execFileSync } = require("child_process");
+console.log("import line");
 exports.handler = async (e) => {
   for (let i = 0; i < e.n; i++) console.log("out " + e.tag + " " + i);
   console.error("err " + e.tag);
   await new Promise((r) => setTimeout(r, 5));
+  execFileSync("/bin/echo", ["child " + e.tag], { stdio: ["ignore", "inherit", "inherit"] });
   process.stdout.write("partial " + e.tag);
   return "ok";
 };`, "index.handler"},
-		{sandbox.RuntimePython, "main.py", `import sys
+		{sandbox.RuntimePython, "main.py", `import subprocess, sys
 print("import line")
 def handler(e, c):
     for i in range(e["n"]):
         print("out %s %d" % (e["tag"], i))
     print("err " + e["tag"], file=sys.stderr)
+    subprocess.run(["/bin/echo", "child " + e["tag"]])
     sys.stdout.write("partial " + e["tag"])
     return "ok"
 `, "main.handler"},
@@ -120,7 +124,7 @@ def handler(e, c):
 				for j := range 200 {
 					want = append(want, fmt.Sprintf("out %s %d", tag, j))
 				}
-				want = append(want, "partial "+tag)
+				want = append(want, "child "+tag, "partial "+tag)
 				if got := l.of(sandbox.StreamStdout); strings.Join(got, "\n") != strings.Join(want, "\n") {
 					t.Fatalf("call %s stdout: got %d lines (first %q, last %q), want %d", tag, len(got), first(got), last(got), len(want))
 				}
