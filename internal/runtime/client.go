@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -39,6 +41,13 @@ type ClientConfig struct {
 	Responses io.Reader
 	// Stdout and Stderr are the host ends of the sandbox's output pipes.
 	Stdout, Stderr io.Reader
+	// DirectOutput says that Stdout and Stderr are the read ends of the
+	// very pipes the sandbox's fds 1 and 2 write to, as non-blocking
+	// *os.File (nothing relays the output in between). A write the sandbox
+	// finished before it answered is then in the pipe when the answer
+	// arrives, so the client drains the pipes itself after each answer and
+	// the bootstrap writes no drain markers (see doc.go).
+	DirectOutput bool
 	// Kill must terminate the whole sandbox so that Responses, Stdout and
 	// Stderr reach EOF. The client calls it at most once, on a deadline,
 	// a cancelled context, Abort, or a protocol violation.
@@ -52,11 +61,12 @@ type ClientConfig struct {
 // time) and the output streams in two goroutines of its own, which end at
 // EOF.
 type Client struct {
-	cfg  ClientConfig
-	resp *bufio.Reader
-	mux  logMux
-	seq  uint64
-	wbuf []byte
+	cfg    ClientConfig
+	resp   *bufio.Reader
+	mux    logMux
+	direct [2]*directStream // with DirectOutput: stdout, stderr
+	seq    uint64
+	wbuf   []byte
 
 	abortMu    sync.Mutex
 	abortCause error
@@ -68,9 +78,33 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.Logger = zap.NewNop()
 	}
 	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(cfg.Responses, 64<<10)}
+	if cfg.DirectOutput {
+		out, errOut := rawConn(cfg.Stdout), rawConn(cfg.Stderr)
+		if out != nil && errOut != nil {
+			c.direct = [2]*directStream{newDirectStream(out, streamOut, &c.mux), newDirectStream(errOut, streamErr, &c.mux)}
+			go c.direct[streamOut].run()
+			go c.direct[streamErr].run()
+			return c
+		}
+		cfg.Logger.Warn("sandbox output cannot be read directly; using drain markers")
+		c.cfg.DirectOutput = false
+	}
 	go readStream(cfg.Stdout, streamOut, &c.mux)
 	go readStream(cfg.Stderr, streamErr, &c.mux)
 	return c
+}
+
+// rawConn returns r's descriptor, or nil if r is not an *os.File.
+func rawConn(r io.Reader) syscall.RawConn {
+	f, ok := r.(*os.File)
+	if !ok {
+		return nil
+	}
+	conn, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return conn
 }
 
 // Ready waits for the bootstrap's ready frame and returns the runtime
@@ -110,6 +144,7 @@ func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
 	body, err := json.Marshal(loadMsg{
 		Seq: c.seq, Handler: req.Handler, Env: req.Env,
 		FunctionName: req.FunctionName, FunctionVersion: req.FunctionVersion, MemoryMB: req.MemoryMB,
+		DirectOutput: c.cfg.DirectOutput,
 	})
 	if err != nil {
 		return fmt.Errorf("encode load request: %w", err)
@@ -121,7 +156,7 @@ func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
 	if err != nil {
 		return c.brokenError("read load response", err)
 	}
-	c.waitDrained(c.seq)
+	c.settle(c.seq)
 	switch typ {
 	case FrameLoaded:
 		return nil
@@ -188,7 +223,7 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 		res.Dead = true
 	}
 	if err == nil {
-		c.waitDrained(c.seq)
+		c.settle(c.seq)
 	} else {
 		c.waitDrained(0) // the sandbox is gone: take everything it printed
 	}
@@ -297,6 +332,18 @@ func (c *Client) cause() error {
 // SawHeapOOM reports whether the runtime printed V8's fatal "JavaScript heap
 // out of memory" error: a crash after it is an out-of-memory kill.
 func (c *Client) SawHeapOOM() bool { return c.mux.sawHeapOOM() }
+
+// settle returns once every line printed before the answer to request seq
+// has been delivered: with DirectOutput it reads what the pipes hold now,
+// else it waits for the request's drain markers.
+func (c *Client) settle(seq uint64) {
+	if c.cfg.DirectOutput {
+		c.direct[streamOut].drain()
+		c.direct[streamErr].drain()
+		return
+	}
+	c.waitDrained(seq)
+}
 
 // waitDrained waits (bounded) for both output streams to pass marker seq,
 // or to close when seq is 0.

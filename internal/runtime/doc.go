@@ -43,15 +43,26 @@
 // # Logs and drain markers
 //
 // Before answering a load or an invoke, the bootstrap flushes stdout and
-// stderr and writes MarkPrefix + seq + MarkSuffix + "\n" to each (Node's
-// stdout/stderr are synchronous on Linux pipes; Python runs with -u). The
-// host's stream readers strip the markers; a call returns only once both
-// streams passed its marker (or closed), so every line printed during the
+// stderr (Python's writes block; Node's are synchronous on Linux pipes
+// until a pipe is full, and the bootstrap waits for what libuv queued), so
+// whatever the call printed, and whatever a child process printed before
+// the call ended, is in the pipes before the answer is sent.
+//
+// Where the host reads the very pipes the sandbox writes to (linuxns:
+// ClientConfig.DirectOutput, sent to the bootstrap as the load option
+// "direct_output"), the host reads everything they hold once the answer
+// has arrived, and the call is complete. Where something relays the output
+// (gVisor's init multiplexes it onto one stream), the bootstrap also
+// writes MarkPrefix + seq + MarkSuffix + "\n" to each stream; the host's
+// readers strip the markers, and a call returns only once both streams
+// passed its marker (or closed). Either way every line printed during the
 // call has been delivered to its sink, and none of the next call's lines
-// can be. Output printed between calls (timers, import time) is held,
-// bounded, and delivered at the start of the next call. Per call, lines over
-// sandbox.MaxLogLineBytes are split and output over sandbox.MaxLogBytes is
-// dropped with one truncation note on the "system" stream.
+// can be. Skipping the markers saves each call two writes in the sandbox
+// and two reader wake-ups on the host. Output printed between calls
+// (timers, import time) is held, bounded, and delivered at the start of
+// the next call. Per call, lines over sandbox.MaxLogLineBytes are split
+// and output over sandbox.MaxLogBytes is dropped with one truncation note
+// on the "system" stream.
 //
 // # Timeouts and death
 //

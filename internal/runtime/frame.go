@@ -88,6 +88,9 @@ type loadMsg struct {
 	FunctionName    string            `json:"function_name"`
 	FunctionVersion string            `json:"function_version"`
 	MemoryMB        int               `json:"memory_mb"`
+	// DirectOutput: the host reads the output pipes itself after each
+	// answer, so the bootstrap writes no drain markers.
+	DirectOutput bool `json:"direct_output,omitempty"`
 }
 
 // invokeMeta is the metadata part of FrameInvoke.

@@ -23,12 +23,16 @@ type local struct {
 
 func startLocal(t testing.TB, rt string, files map[string]string) *local {
 	t.Helper()
-	return startLocalWith(t, rt, files, nil)
+	return startLocalWith(t, rt, files, localOptions{})
 }
 
-// startLocalWith is startLocal with prepare run on the bootstraps' dir
-// before the runtime starts.
-func startLocalWith(t testing.TB, rt string, files map[string]string, prepare func(boot string)) *local {
+// localOptions vary startLocal's set-up.
+type localOptions struct {
+	prepare func(boot string) // run on the bootstraps' dir before the runtime starts
+	direct  bool              // output pipes polled and drained directly (ClientConfig.DirectOutput), as linuxns has them
+}
+
+func startLocalWith(t testing.TB, rt string, files map[string]string, o localOptions) *local {
 	t.Helper()
 	if _, err := os.Stat(bootstrap.NodePath); err != nil {
 		t.Skipf("no %s: %v", bootstrap.NodePath, err)
@@ -47,8 +51,8 @@ func startLocalWith(t testing.TB, rt string, files map[string]string, prepare fu
 	if err := bootstrap.Write(boot); err != nil {
 		t.Fatal(err)
 	}
-	if prepare != nil {
-		prepare(boot)
+	if o.prepare != nil {
+		o.prepare(boot)
 	}
 	c, err := bootstrap.CommandFor(rt, 128, boot)
 	if err != nil {
@@ -56,8 +60,12 @@ func startLocalWith(t testing.TB, rt string, files map[string]string, prepare fu
 	}
 	reqR, reqW := pipe(t)
 	respR, respW := pipe(t)
-	outR, outW := pipe(t)
-	errR, errW := pipe(t)
+	outPipe := pipe
+	if o.direct {
+		outPipe = polledPipe
+	}
+	outR, outW := outPipe(t)
+	errR, errW := outPipe(t)
 	cmd := &exec.Cmd{
 		Path: c.Path, Args: c.Args, Dir: task,
 		Env:        append(c.Env, "VOLTRUN_TASK_ROOT="+task),
@@ -74,7 +82,7 @@ func startLocalWith(t testing.TB, rt string, files map[string]string, prepare fu
 	l := &local{cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(l.done) }()
 	l.client = NewClient(ClientConfig{
-		Requests: reqW, Responses: respR, Stdout: outR, Stderr: errR,
+		Requests: reqW, Responses: respR, Stdout: outR, Stderr: errR, DirectOutput: o.direct,
 		Kill: func(error) { _ = cmd.Process.Kill() },
 	})
 	t.Cleanup(func() {
@@ -95,6 +103,19 @@ func startLocalWith(t testing.TB, rt string, files map[string]string, prepare fu
 func pipe(t testing.TB) (*os.File, *os.File) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
+}
+
+// polledPipe is pipe with a non-blocking read end, which the Go runtime
+// polls, as linuxns creates a sandbox's output pipes.
+func polledPipe(t testing.TB) (*os.File, *os.File) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.SetNonblock(p[0], true); err != nil {
 		t.Fatal(err)
 	}
 	return os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/voltrun/voltrun/internal/sandbox"
 )
@@ -200,6 +203,84 @@ func readStream(r io.Reader, stream int, mux *logMux) {
 			s.flush()
 			return
 		}
+	}
+}
+
+// directStream reads the host end of a sandbox's own output pipe (a
+// non-blocking descriptor the Go runtime polls) like readStream, and can
+// also be drained on demand: every read and the handling of its bytes
+// happen under mu, so once drain returns, whatever the sandbox had written
+// to the pipe before has been delivered to mux.
+type directStream struct {
+	stream int
+	mux    *logMux
+	conn   syscall.RawConn
+
+	mu    sync.Mutex
+	split splitter
+	buf   []byte
+}
+
+func newDirectStream(conn syscall.RawConn, stream int, mux *logMux) *directStream {
+	d := &directStream{stream: stream, mux: mux, conn: conn, buf: make([]byte, 32<<10)}
+	d.split.emit = func(b []byte) { handleLine(b, stream, mux) }
+	return d
+}
+
+// run reads until EOF, waiting in the poller while the pipe is empty.
+func (d *directStream) run() {
+	defer d.mux.closed(d.stream)
+	for {
+		var n int
+		var rerr error
+		err := d.conn.Read(func(fd uintptr) bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			n, rerr = d.readLocked(fd)
+			return !errors.Is(rerr, unix.EAGAIN)
+		})
+		if err == nil {
+			err = rerr
+		}
+		if n == 0 || err != nil {
+			if err != nil {
+				d.mux.line(d.stream, "[log stream error: "+err.Error()+"]")
+			}
+			d.mu.Lock()
+			d.split.flush()
+			d.mu.Unlock()
+			return
+		}
+	}
+}
+
+// drain delivers everything the pipe holds now, and the unfinished last
+// line with it, without waiting for more.
+func (d *directStream) drain() {
+	_ = d.conn.Control(func(fd uintptr) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for {
+			if n, err := d.readLocked(fd); n == 0 || err != nil {
+				break
+			}
+		}
+		d.split.flush()
+	})
+}
+
+// readLocked reads once and splits what came; n is 0 at EOF.
+func (d *directStream) readLocked(fd uintptr) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), d.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return -1, err
+		}
+		d.split.feed(d.buf[:n])
+		return n, nil
 	}
 }
 

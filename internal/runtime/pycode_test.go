@@ -30,17 +30,16 @@ func TestPythonStartsFromCode(t *testing.T) {
 		{"truncated", code[:len(code)/2], true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l := startLocalWith(t, sandbox.RuntimePython, map[string]string{"main.py": "def handler(e, c):\n    return e['n'] + 1\n"},
-				func(boot string) {
-					if err := bootstrap.WritePythonCode(boot, c.code); err != nil {
+			l := startLocalWith(t, sandbox.RuntimePython, map[string]string{"main.py": "def handler(e, c):\n    return e['n'] + 1\n"}, localOptions{prepare: func(boot string) {
+				if err := bootstrap.WritePythonCode(boot, c.code); err != nil {
+					t.Fatal(err)
+				}
+				if !c.keepSource {
+					if err := os.Remove(filepath.Join(boot, "bootstrap.py")); err != nil {
 						t.Fatal(err)
 					}
-					if !c.keepSource {
-						if err := os.Remove(filepath.Join(boot, "bootstrap.py")); err != nil {
-							t.Fatal(err)
-						}
-					}
-				})
+				}
+			}})
 			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
 				t.Fatal(err)
 			}

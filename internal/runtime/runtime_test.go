@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -54,35 +55,40 @@ def handler(event, ctx):
 `}, "main.handler"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.rt, func(t *testing.T) {
-			t.Parallel()
-			l := startLocal(t, tc.rt, tc.files)
-			ctx := context.Background()
-			if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: tc.handler, Env: map[string]string{"FOO": "bar"}, FunctionName: "f", MemoryMB: 128}); err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			for i := 1; i <= 2; i++ {
-				var logs logRec
-				res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e1", Event: []byte(`{"x":7}`), Deadline: time.Now().Add(5 * time.Second)}, logs.sink)
-				if err != nil || res.Status != sandbox.StatusSucceeded {
-					t.Fatalf("invoke: %+v %v %+v", res, err, res.Error)
-				}
-				var got map[string]any
-				if err := json.Unmarshal(res.Payload, &got); err != nil {
-					t.Fatalf("payload %q: %v", res.Payload, err)
-				}
-				if got["n"] != float64(i) || got["x"] != float64(7) || got["fn"] != "f" || got["id"] != "e1" || got["left"] != true || got["env"] != "bar" {
-					t.Errorf("payload %s", res.Payload)
-				}
-				want := []string{"stdout: hi 7", "stderr: err line", "stdout: partial"}
-				if i == 1 {
-					want = append([]string{"stdout: loading"}, want...)
-				}
-				if g := logs.all(); !sameLines(g, want) {
-					t.Errorf("call %d logs %q, want (any interleaving of streams) %q", i, g, want)
-				}
-			}
-		})
+		for _, direct := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/direct=%v", tc.rt, direct), func(t *testing.T) {
+				t.Parallel()
+				testRoundTrip(t, startLocalWith(t, tc.rt, tc.files, localOptions{direct: direct}), tc.handler)
+			})
+		}
+	}
+}
+
+func testRoundTrip(t *testing.T, l *local, handler string) {
+	ctx := context.Background()
+	if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: handler, Env: map[string]string{"FOO": "bar"}, FunctionName: "f", MemoryMB: 128}); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	for i := 1; i <= 2; i++ {
+		var logs logRec
+		res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e1", Event: []byte(`{"x":7}`), Deadline: time.Now().Add(5 * time.Second)}, logs.sink)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			t.Fatalf("invoke: %+v %v %+v", res, err, res.Error)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(res.Payload, &got); err != nil {
+			t.Fatalf("payload %q: %v", res.Payload, err)
+		}
+		if got["n"] != float64(i) || got["x"] != float64(7) || got["fn"] != "f" || got["id"] != "e1" || got["left"] != true || got["env"] != "bar" {
+			t.Errorf("payload %s", res.Payload)
+		}
+		want := []string{"stdout: hi 7", "stderr: err line", "stdout: partial"}
+		if i == 1 {
+			want = append([]string{"stdout: loading"}, want...)
+		}
+		if g := logs.all(); !sameLines(g, want) {
+			t.Errorf("call %d logs %q, want (any interleaving of streams) %q", i, g, want)
+		}
 	}
 }
 

@@ -42,13 +42,34 @@ function send(type, body) {
   }
 }
 
-// mark tells the host that everything printed so far belongs to call seq.
-// Pipes are synchronous for process.stdout/stderr on Linux, so the marker is
-// in the pipe before the response frame is sent.
-function mark(seq) {
-  const m = MARK_PREFIX + seq + MARK_SUFFIX;
-  try { stdoutWrite(m); } catch (_) { /* user closed stdout: host times out */ }
-  try { stderrWrite(m); } catch (_) { /* idem */ }
+// direct is the host's load option direct_output: it reads the output
+// pipes itself once an answer arrives, so it needs no markers.
+let direct = false;
+const stdioWrites = [stdoutWrite, stderrWrite];
+const stdio = [process.stdout, process.stderr];
+
+// settle lets the host take everything printed so far as call seq's, then
+// calls answer. Writes to a pipe are synchronous on Linux until the pipe is
+// full; libuv queues the rest. Without direct output the drain markers
+// queue behind it. With direct output the host reads the pipes when the
+// answer arrives, so the answer waits for the queue to empty (an empty
+// write's callback runs once everything before it is written).
+function settle(seq, answer) {
+  if (!direct) {
+    const m = MARK_PREFIX + seq + MARK_SUFFIX;
+    for (const write of stdioWrites) {
+      try { write(m); } catch (_) { /* user closed the stream: host times out */ }
+    }
+    answer();
+    return;
+  }
+  const queued = [0, 1].filter((i) => stdio[i].writableLength > 0);
+  let left = queued.length;
+  const done = () => { if (--left === 0) answer(); };
+  if (left === 0) answer();
+  for (const i of queued) {
+    try { stdioWrites[i]('', done); } catch (_) { done(); }
+  }
 }
 
 function isBootstrapFrame(line) {
@@ -160,6 +181,7 @@ async function importHandler(handler) {
 
 async function load(body) {
   const req = JSON.parse(body.toString('utf8'));
+  direct = req.direct_output === true;
   try {
     for (const [k, v] of Object.entries(req.env || {})) process.env[k] = String(v);
     fnInfo = { name: req.function_name || '', version: req.function_version || '$LATEST', memory: req.memory_mb || 0 };
@@ -167,17 +189,17 @@ async function load(body) {
     process.env.VOLTRUN_FUNCTION_VERSION = process.env.AWS_LAMBDA_FUNCTION_VERSION = fnInfo.version;
     process.env.VOLTRUN_FUNCTION_MEMORY_MB = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(fnInfo.memory);
     handlerFn = await importHandler(req.handler);
-    mark(req.seq);
-    send(F.LOADED, '');
+    settle(req.seq, () => send(F.LOADED, ''));
   } catch (e) {
-    mark(req.seq);
+    let body;
     if (e instanceof LoadFailure && e.cause === undefined) {
-      send(F.LOAD_FAILED, jsonStringify({ reason: e.reason, type: e.type, message: e.message, stack: [] }));
+      body = jsonStringify({ reason: e.reason, type: e.type, message: e.message, stack: [] });
     } else if (e instanceof LoadFailure) {
-      send(F.LOAD_FAILED, failure(e.reason, e.cause));
+      body = failure(e.reason, e.cause);
     } else {
-      send(F.LOAD_FAILED, failure('init_error', e));
+      body = failure('init_error', e);
     }
+    settle(req.seq, () => send(F.LOAD_FAILED, body));
   }
 }
 
@@ -229,8 +251,7 @@ function finish(call, ok, value, reason) {
     type = F.ERROR;
     body = failure(reason || 'error', value);
   }
-  mark(call.seq);
-  send(type, body);
+  settle(call.seq, () => send(type, body));
 }
 
 async function invoke(body) {

@@ -67,14 +67,19 @@ def send(ftype, body):
         view = view[_write(RES_FD, view):]
 
 
-def mark(seq):
-    """Tell the host that everything printed so far belongs to call seq."""
+def settle(seq, direct):
+    """Let the host take everything printed so far as belonging to call
+    seq: flush the streams (writes to the pipes are synchronous), then,
+    unless the host reads the pipes itself after the answer (its load
+    option direct_output), write the drain markers."""
     m = (MARK % seq).encode()
     for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
         try:
             stream.flush()
         except Exception:  # the user replaced or closed it
             pass
+        if direct:
+            continue
         try:
             _write(fd, m)
         except OSError:  # the user closed the fd: the host stops waiting
@@ -135,9 +140,11 @@ class Bootstrap:
     def __init__(self):
         self.handler = None
         self.fn = {"name": "", "version": "$LATEST", "memory": 0}
+        self.direct = False
 
     def load(self, body):
         req = _loads(body)
+        self.direct = req.get("direct_output") is True
         try:
             for k, v in (req.get("env") or {}).items():
                 os.environ[k] = str(v)
@@ -152,7 +159,7 @@ class Bootstrap:
             self.handler, err = self.import_handler(req.get("handler") or "")
         except Exception as e:
             err = failure("init_error", e)
-        mark(req["seq"])
+        settle(req["seq"], self.direct)
         if err is None:
             send(LOADED, b"")
         else:
@@ -217,7 +224,7 @@ class Bootstrap:
         self.finish(seq, RESULT, payload)
 
     def finish(self, seq, ftype, body):
-        mark(seq)
+        settle(seq, self.direct)
         send(ftype, body)
 
 

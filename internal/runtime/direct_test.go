@@ -1,0 +1,104 @@
+package runtime
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// TestLocalDirectOutput: with DirectOutput the bootstrap writes no drain
+// markers, and every line printed before an answer still belongs to its
+// call: from the function, from a child process writing to the inherited
+// fds, and from a write too big for the pipe that the runtime had to queue.
+// A line printed after the answer goes to the next call.
+func TestLocalDirectOutput(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		rt, file, code, handler string
+	}{
+		{sandbox.RuntimeNode, "index.js", `const { execSync } = require("child_process");
+exports.handler = async (e) => {
+  if (e.big) { process.stdout.write("z".repeat(200000) + "\n"); console.log("after big"); return "big"; }
+  console.log("out " + e.n);
+  console.error("err " + e.n);
+  execSync("echo child " + e.n, { stdio: ["ignore", "inherit", "inherit"] });
+  if (e.later) setTimeout(() => console.log("later " + e.n), 10);
+  process.stdout.write("partial " + e.n);
+  return e.n;
+};`, "index.handler"},
+		{sandbox.RuntimePython, "main.py", `import subprocess, sys, threading
+def handler(e, c):
+    if e.get("big"):
+        sys.stdout.write("z" * 200000 + "\n")
+        print("after big")
+        return "big"
+    print("out %d" % e["n"])
+    print("err %d" % e["n"], file=sys.stderr)
+    subprocess.run(["echo", "child %d" % e["n"]])
+    if e.get("later"):
+        threading.Timer(0.01, print, ["later %d" % e["n"]]).start()
+    sys.stdout.write("partial %d" % e["n"])
+    return e["n"]
+`, "main.handler"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.rt, func(t *testing.T) {
+			t.Parallel()
+			l := startLocalWith(t, tc.rt, map[string]string{tc.file: tc.code}, localOptions{direct: true})
+			ctx := context.Background()
+			if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: tc.handler}); err != nil {
+				t.Fatal(err)
+			}
+			call := func(event string) []string {
+				t.Helper()
+				var logs logRec
+				res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e", Event: []byte(event), Deadline: time.Now().Add(10 * time.Second)}, logs.sink)
+				if err != nil || res.Status != sandbox.StatusSucceeded {
+					t.Fatalf("invoke %s: %+v %v %+v", event, res, err, res.Error)
+				}
+				return logs.all()
+			}
+			want := []string{"stdout: out 1", "stderr: err 1", "stdout: child 1", "stdout: partial 1"}
+			if g := call(`{"n":1,"later":true}`); !sameLines(g, want) {
+				t.Errorf("call 1 logs %q, want %q", g, want)
+			}
+			time.Sleep(200 * time.Millisecond) // the timer prints between calls
+			want = []string{"stdout: later 1", "stdout: out 2", "stderr: err 2", "stdout: child 2", "stdout: partial 2"}
+			if g := call(`{"n":2}`); !sameLines(g, want) {
+				t.Errorf("call 2 logs %q, want %q", g, want)
+			}
+			big := call(`{"big":true}`)
+			if len(big) == 0 || big[len(big)-1] != "stdout: after big" || len(strings.Join(big, "")) < 200000 {
+				t.Errorf("big call: %d lines, ending %q", len(big), big[max(0, len(big)-1):])
+			}
+			want = []string{"stdout: out 3", "stderr: err 3", "stdout: child 3", "stdout: partial 3"}
+			if g := call(`{"n":3}`); !sameLines(g, want) {
+				t.Errorf("call after the big one: %d lines, starting %q, want %q", len(g), g[:min(1, len(g))], want)
+			}
+			l.client.mux.mu.Lock()
+			marks := l.client.mux.marks
+			l.client.mux.mu.Unlock()
+			if marks != [2]uint64{} {
+				t.Errorf("the bootstrap wrote drain markers (last seen %v) though the host drains directly", marks)
+			}
+		})
+	}
+}
+
+// TestDirectOutputNeedsFiles: streams that are not files cannot be drained
+// directly, so the client asks for markers instead.
+func TestDirectOutputNeedsFiles(t *testing.T) {
+	t.Parallel()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	defer outW.Close()
+	defer errW.Close()
+	c := NewClient(ClientConfig{Requests: io.Discard, Responses: strings.NewReader(""), Stdout: outR, Stderr: errR, DirectOutput: true, Kill: func(error) {}})
+	if c.cfg.DirectOutput || c.direct[0] != nil {
+		t.Fatal("DirectOutput kept for io.Pipe streams")
+	}
+}
