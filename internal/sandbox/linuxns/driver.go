@@ -246,7 +246,7 @@ func (i *instance) start(ctx context.Context) error {
 	}
 	i.client = runtime.NewClient(runtime.ClientConfig{
 		Requests: pipes.requests, Responses: pipes.responses, Stdout: pipes.stdout, Stderr: pipes.stderr,
-		Kill: i.kill, Logger: i.log,
+		DirectOutput: true, Kill: i.kill, Logger: i.log,
 	})
 	version, err := i.client.Ready(ctx)
 	if err != nil {
