@@ -162,8 +162,10 @@ test("the dashboard, end to end", async (t) => {
     await code.locator(".view-lines").click();
     await page.keyboard.press("Control+End");
     await page.keyboard.press("Enter");
-    await page.keyboard.type("// edited in the browser test");
+    await page.keyboard.type("// edited in the browser tes");
     await page.getByText("Unsaved changes").first().waitFor();
+    // Ctrl+S right after a keystroke saves that keystroke too.
+    await page.keyboard.type("t");
     await page.keyboard.press("Control+s");
     await toast("Draft saved");
     await page.getByText(/Saved (just now|\d+ seconds? ago)/).waitFor();

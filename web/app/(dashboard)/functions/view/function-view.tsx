@@ -37,6 +37,9 @@ export function FunctionView() {
   const [fn, setFn] = useState<FunctionDetail | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [files, setFiles] = useState<Record<string, string>>({});
+  // The editor's text as of its last change event, ahead of the render that
+  // shows it: a Ctrl+S right after a keystroke must save that keystroke.
+  const latest = useRef<Record<string, string>>({});
   const [saved, setSaved] = useState<Record<string, string>>({});
   const [active, setActive] = useState("");
   const [tab, setTab] = useState<Tab>("code");
@@ -53,6 +56,7 @@ export function FunctionView() {
       (f) => {
         const text = f.files ?? {};
         setFn(f);
+        latest.current = text;
         setFiles(text);
         setSaved(text);
         setActive(entryFile(f, Object.keys(text)) ?? "");
@@ -79,10 +83,10 @@ export function FunctionView() {
     : undefined;
 
   const saveCode = useCallback(async (): Promise<boolean> => {
-    if (!fn || !dirty) return true;
+    const snapshot = latest.current;
+    if (!fn || changedPaths(snapshot, saved).size === 0) return true;
     if (readOnlyReason) return false;
     setSaving(true);
-    const snapshot = files;
     try {
       const updated = await api.updateFunction(fn.id, { files: snapshot });
       setFn(updated);
@@ -99,7 +103,7 @@ export function FunctionView() {
     } finally {
       setSaving(false);
     }
-  }, [api, fn, files, dirty, readOnlyReason, toast]);
+  }, [api, fn, saved, readOnlyReason, toast]);
 
   // Ctrl/Cmd+S saves wherever the focus is, Monaco included: the listener
   // runs in the capture phase, before the editor or the browser see it.
@@ -243,7 +247,10 @@ export function FunctionView() {
           changed={changed}
           active={active}
           onSelect={setActive}
-          onEdit={(p, text) => setFiles((f) => ({ ...f, [p]: text }))}
+          onEdit={(p, text) => {
+            latest.current = { ...latest.current, [p]: text };
+            setFiles(latest.current);
+          }}
           readOnlyReason={readOnlyReason}
         />
         <InvokePanel
