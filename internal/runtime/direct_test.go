@@ -102,3 +102,30 @@ func TestDirectOutputNeedsFiles(t *testing.T) {
 		t.Fatal("DirectOutput kept for io.Pipe streams")
 	}
 }
+
+// TestDirectOutputEndlessWriter: a child left running that writes without
+// pause cannot hold the calls: each drain reads a bounded amount.
+func TestDirectOutputEndlessWriter(t *testing.T) {
+	t.Parallel()
+	l := startLocalWith(t, sandbox.RuntimeNode, map[string]string{"index.js": `const { spawn } = require("child_process");
+let child;
+exports.handler = async (e) => {
+  if (e.stop) { child.kill("SIGKILL"); return "stopped"; }
+  child ??= spawn("/bin/dd", ["if=/dev/zero", "bs=1M"], { stdio: ["ignore", "inherit", "ignore"] });
+  await new Promise((r) => setTimeout(r, 50));
+  return "started";
+};`}, localOptions{direct: true})
+	ctx := context.Background()
+	if err := l.client.Load(ctx, sandbox.LoadRequest{Handler: "index.handler"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, event := range []string{`{}`, `{"n":1}`, `{"stop":true}`} {
+		res, err := l.client.Invoke(ctx, sandbox.Request{ID: "e", Event: []byte(event), Deadline: time.Now().Add(10 * time.Second)}, nil)
+		if err != nil || res.Status != sandbox.StatusSucceeded {
+			t.Fatalf("invoke %s: %+v %v", event, res, err)
+		}
+		if event != `{"stop":true}` && !res.LogsTruncated {
+			t.Errorf("invoke %s: logs not truncated while the child wrote", event)
+		}
+	}
+}

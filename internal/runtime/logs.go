@@ -254,16 +254,24 @@ func (d *directStream) run() {
 	}
 }
 
+// maxDrainBytes bounds one drain. A pipe holds at most fs.pipe-max-size
+// (1 MiB unless the host raised it), so a drain still takes everything
+// written before the answer, and a process that keeps writing after it (a
+// child left running) cannot hold the call.
+const maxDrainBytes = 1 << 20
+
 // drain delivers everything the pipe holds now, and the unfinished last
 // line with it, without waiting for more.
 func (d *directStream) drain() {
 	_ = d.conn.Control(func(fd uintptr) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		for {
-			if n, err := d.readLocked(fd); n == 0 || err != nil {
+		for read := 0; read < maxDrainBytes; {
+			n, err := d.readLocked(fd)
+			if n <= 0 || err != nil {
 				break
 			}
+			read += n
 		}
 		d.split.flush()
 	})
