@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/voltrun/voltrun/internal/sandbox/linuxns/nsinit"
 )
 
 // BenchmarkIdleInstances holds 200 warm Node instances (200 functions,
@@ -39,7 +41,12 @@ func BenchmarkIdleInstances(b *testing.B) {
 		}
 		serverAfter := anonKiB(b, os.Getpid())
 		var sandboxes, inits []int
+		spawners := 0 // KiB of the process that starts the sandboxes, shared by all
 		for _, init := range childrenOf(b, os.Getpid()) {
+			if isSpawner(init) {
+				spawners += anonKiB(b, init)
+				continue
+			}
 			total := anonKiB(b, init)
 			inits = append(inits, total)
 			for _, c := range childrenOf(b, init) {
@@ -57,7 +64,7 @@ func BenchmarkIdleInstances(b *testing.B) {
 		}
 		bare := bareNodeAnonKiB(b)
 		perSandbox := medianInt(sandboxes)
-		perServer := float64(serverAfter-serverBefore) / n
+		perServer := float64(serverAfter-serverBefore+spawners) / n
 		b.ReportMetric(float64(warm), "instances-held")
 		b.ReportMetric(float64(bare), "bare-node-KiB")
 		b.ReportMetric(float64(perSandbox), "sandbox-KiB")
@@ -200,6 +207,12 @@ func childrenOf(b *testing.B, pid int) []int {
 		}
 	}
 	return out
+}
+
+// isSpawner reports whether pid is the linuxns driver's sandbox spawner.
+func isSpawner(pid int) bool {
+	argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && strings.HasPrefix(string(argv), nsinit.SpawnerArg0+"\x00")
 }
 
 // bareNodeAnonKiB starts an idle node process and reads its anonymous

@@ -6,9 +6,15 @@
 //
 // # Process tree
 //
-//	server ──(clone, new namespaces)──▶ init (PID 1)
+//	server ──▶ spawner ──(clone, new namespaces, CLONE_PARENT)──▶ init (PID 1)
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
+//
+// The spawner is the init binary in another mode (nsinit.SpawnerArg0), one
+// per driver, started on first use and again if it exits. Forking from it
+// rather than from the server keeps a sandbox's start from growing with the
+// server's memory (nsinit.runSpawner says why); CLONE_PARENT keeps each init
+// the server's child, so the server reaps it and it dies with the server.
 //
 // The init is Options.Init, a standalone build of cmd/voltrun-sandbox-init
 // that the server embeds and executes from a sealed memory file; without

@@ -60,6 +60,7 @@ type Driver struct {
 
 	probeOnce sync.Once
 	initPath  string // the sandbox init to execute
+	spawner   *spawner
 	seccomp   []byte // the filter every init installs
 	pyCode    []byte // the compiled Python bootstrap; nil: each sandbox compiles it
 	cg        cgroupManager
@@ -126,6 +127,7 @@ func (d *Driver) probe() error {
 				d.initPath = path
 			}
 		}
+		d.spawner = &spawner{initPath: d.initPath}
 		d.log.Info("linuxns driver ready", zap.String("cgroups", d.cg.Version()), zap.Strings("runtimes", d.runtimes))
 	})
 	return d.probeErr
@@ -224,11 +226,11 @@ func (i *instance) start(ctx context.Context) error {
 		return err
 	}
 	i.cg = cg
-	cmd, pipes, tasks, err := startInit(i.d.initPath, i.d.opts.UIDBase, codeDir, cg)
+	proc, pipes, tasks, err := i.d.spawner.startInit(i.d.opts.UIDBase, codeDir, cg)
 	if err != nil {
 		return err
 	}
-	i.cmd, i.pipes = cmd, pipes
+	i.proc, i.pipes = proc, pipes
 	go i.wait()
 	cfg := nsinit.Config{
 		Runtime: i.spec.Runtime, MemoryMB: i.spec.MemoryMB, TmpSizeMB: i.spec.TmpSizeMB,
@@ -252,7 +254,7 @@ func (i *instance) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	i.log.Debug("sandbox ready", zap.String("version", version), zap.Int("pid", cmd.Process.Pid), zap.Duration("took", time.Since(begin)))
+	i.log.Debug("sandbox ready", zap.String("version", version), zap.Int("pid", proc.Pid), zap.Duration("took", time.Since(begin)))
 	return nil
 }
 

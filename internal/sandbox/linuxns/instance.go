@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 	"time"
@@ -39,7 +38,7 @@ type instance struct {
 	ownCodeDir bool
 
 	cg     cgroup
-	cmd    *exec.Cmd
+	proc   *os.Process // the init, this process's child
 	pipes  *hostPipes
 	client *runtime.Client
 	exited chan struct{} // closed once the init has been reaped
@@ -62,8 +61,7 @@ func (i *instance) CodeDir() string { return i.codeDir }
 
 // wait reaps the init; the process state is read only after exited closes.
 func (i *instance) wait() {
-	_ = i.cmd.Wait()
-	i.state = i.cmd.ProcessState
+	i.state, _ = i.proc.Wait()
 	close(i.exited)
 	i.mu.Lock()
 	i.dead = true
@@ -74,8 +72,8 @@ func (i *instance) wait() {
 // the kernel kill every process in it; cgroup.kill (v2) is belt and braces.
 // os.Process.Signal never signals a pid that has already been reaped.
 func (i *instance) kill(error) {
-	if i.cmd != nil && i.cmd.Process != nil {
-		_ = i.cmd.Process.Signal(syscall.SIGKILL)
+	if i.proc != nil {
+		_ = i.proc.Signal(syscall.SIGKILL)
 	}
 	if i.cg != nil {
 		i.cg.Kill()
@@ -164,8 +162,10 @@ func (i *instance) classifyExit(res sandbox.Result) sandbox.Result {
 		<-i.exited
 	}
 	code := -1
-	if ws, ok := i.state.Sys().(syscall.WaitStatus); ok && ws.Exited() {
-		code = ws.ExitStatus()
+	if i.state != nil { // nil when Wait failed
+		if ws, ok := i.state.Sys().(syscall.WaitStatus); ok && ws.Exited() {
+			code = ws.ExitStatus()
+		}
 	}
 	switch {
 	case i.cg.OOMKills() > 0 || i.client.SawHeapOOM():
@@ -197,7 +197,7 @@ func (i *instance) Destroy(ctx context.Context) error {
 	}
 	i.kill(nil)
 	var errs []error
-	if i.cmd != nil && i.cmd.Process != nil {
+	if i.proc != nil {
 		select {
 		case <-i.exited:
 		case <-ctx.Done():

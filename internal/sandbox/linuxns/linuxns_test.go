@@ -110,7 +110,7 @@ func TestStandaloneInitIsSmall(t *testing.T) {
 	defer inst.Destroy(context.Background())
 	// Its code is one memory file shared by every instance; what each
 	// instance adds is its anonymous memory.
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", inst.(*instance).cmd.Process.Pid))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", inst.(*instance).proc.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}

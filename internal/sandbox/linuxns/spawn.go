@@ -3,7 +3,10 @@
 package linuxns
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	goruntime "runtime"
@@ -89,13 +92,10 @@ func sealedExecutable(name string, b []byte) (string, error) {
 	return fmt.Sprintf("/proc/self/fd/%d", high), nil
 }
 
-// startInit starts the sandbox init (initPath: a standalone build, or this
-// binary re-executed) in new user,
-// pid, mount, network, IPC and UTS namespaces, as root of the new user
-// namespace (mapped to uidBase on the host), with nothing of the server's
-// environment, placed in (v2) or able to join (v1, the returned tasks
-// files) the instance's cgroup. codeDir may be nil.
-func startInit(initPath string, uidBase int, codeDir *os.File, cg cgroup) (*exec.Cmd, *hostPipes, []string, error) {
+// startInit has the spawner start the sandbox init with the instance's
+// pipes, placed in (v2) or able to join (v1, the returned tasks files) the
+// instance's cgroup. The init is this process's child. codeDir may be nil.
+func (s *spawner) startInit(uidBase int, codeDir *os.File, cg cgroup) (*os.Process, *hostPipes, []string, error) {
 	hp := &hostPipes{}
 	var child []*os.File // the sandbox's ends, closed here once started
 	defer func() {
@@ -130,54 +130,167 @@ func startInit(initPath string, uidBase int, codeDir *os.File, cg cgroup) (*exec
 	}
 	child = append(child, cfgR)
 
-	extra := []*os.File{reqR, respW, cfgR} // fds 3, 4, 5
+	req := nsinit.SpawnRequest{UIDBase: uidBase, CodeDir: codeDir != nil}
+	files := []*os.File{outW, errW, reqR, respW, cfgR}
 	if codeDir != nil {
-		extra = append(extra, codeDir) // fd 6
+		files = append(files, codeDir)
 	}
-	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: uidBase, Size: idMapSize}}
-	cmd := &exec.Cmd{
-		Path: initPath,
-		Args: []string{nsinit.Arg0},
-		// One P: the init works on one locked thread, then only waits;
-		// more Ps cost every idle instance ~200 KiB.
-		Env:        []string{nsinit.EnvKey + "=" + nsinit.EnvVal, "GOMAXPROCS=1"},
-		Dir:        "/",
-		Stdout:     outW,
-		Stderr:     errW,
-		ExtraFiles: extra,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
-				syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
-			UidMappings: idMap,
-			GidMappings: idMap,
-			// Allowing setgroups lets the child drop the host root's
-			// supplementary groups (below), which would otherwise follow
-			// it into the sandbox as an unmapped but effective gid 0.
-			GidMappingsEnableSetgroups: true,
-			Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
-			Pdeathsig:                  syscall.SIGKILL,
-		},
+	fds := make([]int, 0, nsinit.MaxSpawnFDs)
+	for _, f := range files {
+		fds = append(fds, int(f.Fd())) //nolint:gosec // a descriptor: non-negative
 	}
-	tasks, done, err := cg.Prepare(cmd.SysProcAttr, uidBase)
+	var attr syscall.SysProcAttr
+	tasks, done, err := cg.Prepare(&attr, uidBase)
 	if err != nil {
 		hp.close()
 		return nil, nil, nil, err
 	}
-	err = spawn(cmd)
+	if attr.UseCgroupFD {
+		fds = append(fds, attr.CgroupFD)
+		req.CgroupFD = true
+	}
+	pid, err := s.spawn(req, fds)
+	goruntime.KeepAlive(files)
 	done()
 	if err != nil {
 		hp.close()
 		return nil, nil, nil, fmt.Errorf("start sandbox init: %w", err)
 	}
-	return cmd, hp, tasks, nil
+	// The init is this process's unreaped child, so its pid cannot have
+	// been reused; FindProcess holds it by a pidfd from here on.
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		hp.close()
+		return nil, nil, nil, fmt.Errorf("find sandbox init %d: %w", pid, err)
+	}
+	return proc, hp, tasks, nil
 }
 
-// idMapSize is the number of uids/gids mapped into each sandbox.
-const idMapSize = 65536
+// errSpawnerGone is a request that could not reach the spawner: it had
+// exited, and no init was started.
+var errSpawnerGone = errors.New("sandbox spawner exited")
+
+// spawner is the host's end of the sandbox spawner, a small process (the
+// init binary, nsinit.SpawnerArg0) that starts every sandbox init: forking
+// a process that gets a new user namespace costs time in proportion to
+// the forking process's memory (see nsinit.runSpawner). It is started on
+// first use and again if it exits.
+type spawner struct {
+	initPath string
+
+	mu   sync.Mutex // one request at a time
+	sock *os.File   // SOCK_SEQPACKET; nil until started
+	cmd  *exec.Cmd
+}
+
+// spawn sends one request and returns the init's pid. A spawner that had
+// exited is restarted once.
+func (s *spawner) spawn(req nsinit.SpawnRequest, fds []int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	rights := unix.UnixRights(fds...)
+	for attempt := 0; ; attempt++ {
+		if s.sock == nil {
+			if err := s.start(); err != nil {
+				return 0, err
+			}
+		}
+		pid, err := s.roundTrip(b, rights)
+		if errors.Is(err, errSpawnerGone) {
+			s.stop()
+			if attempt == 0 {
+				continue
+			}
+		}
+		return pid, err
+	}
+}
+
+func (s *spawner) roundTrip(req, rights []byte) (int, error) {
+	fd := int(s.sock.Fd()) //nolint:gosec // a descriptor: non-negative
+	for {
+		err := unix.Sendmsg(fd, req, rights, nil, unix.MSG_NOSIGNAL)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EPIPE), errors.Is(err, unix.ECONNRESET), errors.Is(err, unix.ECONNREFUSED):
+			return 0, errSpawnerGone
+		case err != nil:
+			return 0, fmt.Errorf("send spawn request: %w", err)
+		}
+		break
+	}
+	buf := make([]byte, 1024)
+	var n int
+	var err error
+	for {
+		n, _, _, _, err = unix.Recvmsg(fd, buf, nil, 0)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err == nil && n == 0 {
+		err = io.EOF
+	}
+	if err != nil {
+		// The spawner died with the request: an init it may have
+		// started finds its config pipe closed and exits.
+		s.stop()
+		return 0, fmt.Errorf("sandbox spawner exited during a request: %w", err)
+	}
+	var reply nsinit.SpawnReply
+	if err := json.Unmarshal(buf[:n], &reply); err != nil {
+		return 0, fmt.Errorf("decode spawn reply: %w", err)
+	}
+	if reply.Error != "" {
+		return 0, errors.New(reply.Error)
+	}
+	return reply.Pid, nil
+}
+
+func (s *spawner) start() error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("sandbox spawner socket: %w", err)
+	}
+	host, theirs := os.NewFile(uintptr(fds[0]), "spawner"), os.NewFile(uintptr(fds[1]), "spawner-child")
+	defer theirs.Close()
+	cmd := &exec.Cmd{
+		Path:       s.initPath,
+		Args:       []string{nsinit.SpawnerArg0},
+		Env:        []string{nsinit.EnvKey + "=" + nsinit.EnvVal, "GOMAXPROCS=1"},
+		Dir:        "/",
+		Stderr:     os.Stderr,
+		ExtraFiles: []*os.File{theirs}, // fd 3
+		// Dies with the server; the inits it started are the server's
+		// children and outlive it only as long as the server does.
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	}
+	if err := spawn(cmd); err != nil {
+		_ = host.Close()
+		return fmt.Errorf("start sandbox spawner: %w", err)
+	}
+	go func() { _ = cmd.Wait() }()
+	s.sock, s.cmd = host, cmd
+	return nil
+}
+
+// stop closes the host's end, which makes a live spawner exit.
+func (s *spawner) stop() {
+	if s.sock != nil {
+		_ = s.sock.Close()
+		s.sock, s.cmd = nil, nil
+	}
+}
 
 // The kernel sends Pdeathsig when the *thread* that forked the child exits,
-// and the Go runtime may retire threads. All sandboxes are therefore forked
-// from one goroutine locked to a thread that never exits.
+// and the Go runtime may retire threads. The spawner, and through
+// CLONE_PARENT every init, are therefore forked from one goroutine locked
+// to a thread that never exits.
 var (
 	spawnOnce sync.Once
 	spawnCh   chan spawnReq

@@ -49,19 +49,24 @@ type Config struct {
 	PythonCode []byte `json:"python_code,omitempty"`
 }
 
-// Reexec runs the sandbox init stage when this process is one, and reports
-// false otherwise; when it is the init, Reexec never returns. Both the
-// standalone init and, through linuxns.Reexec, the server call it first
-// thing in main.
+// Reexec runs the sandbox init stage, or the spawner that starts inits,
+// when this process is one, and reports false otherwise; when it is one,
+// Reexec never returns. Both the standalone init and, through
+// linuxns.Reexec, the server call it first thing in main.
 func Reexec() bool {
-	if len(os.Args) == 0 || os.Args[0] != Arg0 || os.Getenv(EnvKey) != EnvVal {
+	if len(os.Args) == 0 || os.Getenv(EnvKey) != EnvVal {
 		return false
 	}
 	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit(0) in
 	// a race-enabled test binary sleeps a second in the race runtime's
 	// finaliser, delaying every clean runtime exit.
-	syscall.Exit(runInit())
-	return true
+	switch os.Args[0] {
+	case Arg0:
+		syscall.Exit(runInit())
+	case SpawnerArg0:
+		syscall.Exit(runSpawner())
+	}
+	return false
 }
 
 // runInit is PID 1 of the sandbox's namespaces. It builds the root
