@@ -46,13 +46,13 @@ func benchCode(b *testing.B, rt string) string {
 func benchStart(b *testing.B, rt string, restore bool) {
 	opts := Options{NoSnapshots: true}
 	if restore {
-		opts = Options{SnapshotRuntimes: []string{rt}}
+		opts = Options{SnapshotRuntimes: []string{rt}, AlwaysRestore: true}
 	}
 	d := newTestDriver(b, opts)
 	spec := sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)}
 	ctx := context.Background()
 	if restore {
-		if _, err := d.image(ctx, spec.WithDefaults()); err != nil {
+		if _, _, err := d.image(ctx, spec.WithDefaults()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -96,7 +96,7 @@ func benchInterleaved(b *testing.B, rt string) {
 	d := newTestDriver(b, Options{SnapshotRuntimes: []string{rt}})
 	spec := sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)}.WithDefaults()
 	ctx := context.Background()
-	img, err := d.image(ctx, spec)
+	img, _, err := d.image(ctx, spec)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func BenchmarkLoadedVsLoad(b *testing.B) {
 	fill := func(dir string) error { return os.WriteFile(filepath.Join(dir, "main.py"), []byte(heavyInit), 0o644) } //nolint:gosec // the sandbox user reads the code
 	load := sandbox.LoadRequest{Handler: "main.handler"}
 	ctx := context.Background()
-	if _, err := d.image(ctx, spec); err != nil {
+	if _, _, err := d.image(ctx, spec); err != nil {
 		b.Fatal(err)
 	}
 	if !d.SnapshotLoaded("bench", "heavy", spec, fill, load) {

@@ -35,7 +35,11 @@
 // no secrets), checkpoints it ("runsc checkpoint"), and every Create for that
 // key runs "runsc restore --detach" from the image with fresh pipes. The
 // code directory is a bind mount re-opened on restore, so a restored
-// instance still loads its own code.
+// instance still loads its own code. A restore is used only while it
+// measures faster than a boot for that key (startStats, snapshot.go):
+// runsc restore has a fixed cost of ~120 ms here, which Node's ~220 ms boot
+// recovers and Python's ~130 ms boot does not. Options.AlwaysRestore
+// restores regardless.
 //
 // Function images (sandbox.LoadedSnapshots, loaded.go) go one step further
 // for functions whose init is slow: the engine asks for one after a load

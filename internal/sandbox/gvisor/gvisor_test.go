@@ -79,7 +79,7 @@ func TestSuite(t *testing.T) {
 // TestSuiteSnapshots runs it again with every instance restored from a
 // snapshot, for both runtimes.
 func TestSuiteSnapshots(t *testing.T) {
-	d := newTestDriver(t, Options{SnapshotRuntimes: []string{sandbox.RuntimeNode, sandbox.RuntimePython}})
+	d := newTestDriver(t, Options{SnapshotRuntimes: []string{sandbox.RuntimeNode, sandbox.RuntimePython}, AlwaysRestore: true})
 	sandboxtest.Run(t, restoredOnly{d})
 }
 
@@ -211,7 +211,7 @@ func TestFailedCreateLeavesNothing(t *testing.T) {
 // bootstrap re-seeds after a restore.
 func TestSnapshotRandomness(t *testing.T) {
 	t.Parallel()
-	d := newTestDriver(t, Options{SnapshotRuntimes: []string{sandbox.RuntimeNode, sandbox.RuntimePython}})
+	d := newTestDriver(t, Options{SnapshotRuntimes: []string{sandbox.RuntimeNode, sandbox.RuntimePython}, AlwaysRestore: true})
 	for _, tc := range []struct {
 		rt, file, code, handler string
 		fresh                   []string // values that must differ between instances

@@ -123,7 +123,7 @@ func (d *Driver) buildLoaded(key string, t *loadedImage, spec sandbox.Spec, fill
 }
 
 func (d *Driver) checkpointLoaded(ctx context.Context, spec sandbox.Spec, fill func(string) error, fn sandbox.LoadRequest) (string, error) {
-	img, err := d.image(ctx, spec)
+	img, _, err := d.image(ctx, spec)
 	if err != nil {
 		img = ""
 	}

@@ -42,7 +42,56 @@ type template struct {
 	dir      string
 	err      error
 	failedAt time.Time
-	lastUsed time.Time // guarded by Driver.tplMu
+	lastUsed time.Time  // guarded by Driver.tplMu
+	starts   startStats // guarded by Driver.tplMu
+}
+
+// startStats choose between restoring a template's image and booting. A
+// restore has a fixed cost (runsc restore: ~120 ms on a 2-core host,
+// whatever the image), so a runtime that boots about as fast, as Python
+// does, gains nothing from its image; Node's restore takes ~0.65 × its
+// boot. The choice follows moving averages of both, and one start in
+// probeEvery takes the other way so that its average stays current.
+type startStats struct {
+	boot, restore time.Duration // 0 until measured
+	starts        int
+	restoring     bool // the last choice that was not a probe
+}
+
+const (
+	// sampleWeight is a new sample's weight in the moving averages.
+	sampleWeight = 0.25
+	// restoreMargin: restore while it takes under this fraction of a boot
+	// (a tie goes to booting, which reads no image).
+	restoreMargin = 0.9
+	probeEvery    = 16
+)
+
+// chooseRestore reports whether the next start should restore, and
+// whether that choice is a probe. Until both ways are measured it restores.
+func (s *startStats) chooseRestore() (restore, probe bool) {
+	s.starts++
+	if s.boot == 0 || s.restore == 0 {
+		return true, false
+	}
+	faster := s.restore < time.Duration(float64(s.boot)*restoreMargin)
+	if s.starts%probeEvery == 0 {
+		return !faster, true
+	}
+	return faster, false
+}
+
+// record adds one start's duration, by the way it was made.
+func (s *startStats) record(restored bool, took time.Duration) {
+	avg := &s.boot
+	if restored {
+		avg = &s.restore
+	}
+	if *avg == 0 {
+		*avg = took
+		return
+	}
+	*avg += time.Duration(sampleWeight * float64(took-*avg))
 }
 
 // templateRetry is how long a failed checkpoint is remembered before the
@@ -54,9 +103,10 @@ const templateRetry = time.Minute
 // read what they need (runsc loads the image before it returns).
 const maxTemplates = 16
 
-// image returns the snapshot image for spec's key, building it on first use.
-// Concurrent callers share one build; ctx bounds only this caller's wait.
-func (d *Driver) image(ctx context.Context, spec sandbox.Spec) (string, error) {
+// image returns the snapshot image for spec's key, building it on first use,
+// and its template. Concurrent callers share one build; ctx bounds only
+// this caller's wait.
+func (d *Driver) image(ctx context.Context, spec sandbox.Spec) (string, *template, error) {
 	k := keyOf(spec)
 	d.tplMu.Lock()
 	t := d.templates[k]
@@ -66,7 +116,7 @@ func (d *Driver) image(ctx context.Context, spec sandbox.Spec) (string, error) {
 	if t == nil {
 		if d.closing.Err() != nil {
 			d.tplMu.Unlock()
-			return "", errors.New("snapshot: the driver is closed")
+			return "", nil, errors.New("snapshot: the driver is closed")
 		}
 		d.evictLocked()
 		t = &template{ready: make(chan struct{})}
@@ -79,10 +129,34 @@ func (d *Driver) image(ctx context.Context, spec sandbox.Spec) (string, error) {
 	d.tplMu.Unlock()
 	select {
 	case <-t.ready:
-		return t.dir, t.err
+		return t.dir, t, t.err
 	case <-ctx.Done():
-		return "", fmt.Errorf("wait for snapshot: %w", context.Cause(ctx))
+		return "", nil, fmt.Errorf("wait for snapshot: %w", context.Cause(ctx))
 	}
+}
+
+// useImage reports whether a Create for t should restore its image rather
+// than boot, logging when the choice changes.
+func (d *Driver) useImage(k templateKey, t *template) bool {
+	d.tplMu.Lock()
+	defer d.tplMu.Unlock()
+	restore, probe := t.starts.chooseRestore()
+	if !probe && restore != t.starts.restoring && t.starts.starts > 1 {
+		d.log.Info("snapshot restores: "+map[bool]string{true: "on", false: "off"}[restore],
+			zap.String("runtime", k.runtime), zap.Int("memory_mb", k.memoryMB),
+			zap.Duration("boot_avg", t.starts.boot), zap.Duration("restore_avg", t.starts.restore))
+	}
+	if !probe {
+		t.starts.restoring = restore
+	}
+	return restore
+}
+
+// recordStart adds a start that went the way it was meant to.
+func (d *Driver) recordStart(t *template, restored bool, took time.Duration) {
+	d.tplMu.Lock()
+	t.starts.record(restored, took)
+	d.tplMu.Unlock()
 }
 
 // evictLocked deletes the least recently used finished template when the
@@ -121,11 +195,13 @@ func (d *Driver) buildTemplate(ctx context.Context, k templateKey, t *template) 
 	ctx, cancel := context.WithTimeout(ctx, 2*d.opts.StartTimeout)
 	defer cancel()
 	begin := time.Now()
-	dir, err := d.checkpoint(ctx, k)
+	dir, boot, err := d.checkpoint(ctx, k)
 	d.tplMu.Lock()
 	t.dir, t.err = dir, err
 	if err != nil {
 		t.failedAt = time.Now()
+	} else {
+		t.starts.record(false, boot)
 	}
 	d.tplMu.Unlock()
 	close(t.ready)
@@ -137,16 +213,21 @@ func (d *Driver) buildTemplate(ctx context.Context, k templateKey, t *template) 
 		zap.String("image", dir), zap.Duration("took", time.Since(begin)))
 }
 
-func (d *Driver) checkpoint(ctx context.Context, k templateKey) (string, error) {
+// checkpoint boots an instance for k and checkpoints it; it returns the
+// image and how long the boot took.
+func (d *Driver) checkpoint(ctx context.Context, k templateKey) (string, time.Duration, error) {
 	spec := sandbox.Spec{
 		Runtime: k.runtime, MemoryMB: k.memoryMB, MaxProcs: k.maxProcs, TmpSizeMB: k.tmpSizeMB,
 		Labels: map[string]string{"role": "snapshot-template"},
 	}.WithDefaults()
+	begin := time.Now()
 	inst, err := d.start(ctx, spec, "", nil)
 	if err != nil {
-		return "", fmt.Errorf("boot template: %w", err)
+		return "", 0, fmt.Errorf("boot template: %w", err)
 	}
-	return d.checkpointInstance(ctx, inst, fmt.Sprintf("%s-%dm-", k.runtime, k.memoryMB))
+	boot := time.Since(begin)
+	dir, err := d.checkpointInstance(ctx, inst, fmt.Sprintf("%s-%dm-", k.runtime, k.memoryMB))
+	return dir, boot, err
 }
 
 // checkpointInstance checkpoints inst into a new image directory whose name
