@@ -11,10 +11,12 @@ import (
 )
 
 // TestLocalDirectOutput: with DirectOutput the bootstrap writes no drain
-// markers, and every line printed before an answer still belongs to its
-// call: from the function, from a child process writing to the inherited
-// fds, and from a write too big for the pipe that the runtime had to queue.
-// A line printed after the answer goes to the next call.
+// markers (a marker would show among the lines), and every line printed
+// before an answer still belongs to its call: from the function, from a
+// child process writing to the inherited fds, and from a write too big for
+// the pipe that the runtime had to queue. A line printed after the answer
+// goes to the next call, and a line the function prints in a marker's shape
+// is its output like any other.
 func TestLocalDirectOutput(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -23,6 +25,7 @@ func TestLocalDirectOutput(t *testing.T) {
 		{sandbox.RuntimeNode, "index.js", `const { execSync } = require("child_process");
 exports.handler = async (e) => {
   if (e.big) { process.stdout.write("z".repeat(200000) + "\n"); console.log("after big"); return "big"; }
+  if (e.mark) { console.log("\x1evoltrun:mark:9\x1e"); return "mark"; }
   console.log("out " + e.n);
   console.error("err " + e.n);
   execSync("echo child " + e.n, { stdio: ["ignore", "inherit", "inherit"] });
@@ -36,6 +39,9 @@ def handler(e, c):
         sys.stdout.write("z" * 200000 + "\n")
         print("after big")
         return "big"
+    if e.get("mark"):
+        print("\x1evoltrun:mark:9\x1e")
+        return "mark"
     print("out %d" % e["n"])
     print("err %d" % e["n"], file=sys.stderr)
     subprocess.run(["echo", "child %d" % e["n"]])
@@ -79,11 +85,9 @@ def handler(e, c):
 			if g := call(`{"n":3}`); !sameLines(g, want) {
 				t.Errorf("call after the big one: %d lines, starting %q, want %q", len(g), g[:min(1, len(g))], want)
 			}
-			l.client.mux.mu.Lock()
-			marks := l.client.mux.marks
-			l.client.mux.mu.Unlock()
-			if marks != [2]uint64{} {
-				t.Errorf("the bootstrap wrote drain markers (last seen %v) though the host drains directly", marks)
+			want = []string{"stdout: " + MarkPrefix + "9" + MarkSuffix}
+			if g := call(`{"mark":true}`); !sameLines(g, want) {
+				t.Errorf("a marker-shaped line: logs %q, want %q", g, want)
 			}
 		})
 	}
