@@ -12,6 +12,7 @@ import (
 	goruntime "runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -177,11 +178,17 @@ var errSpawnerGone = errors.New("sandbox spawner exited")
 // first use and again if it exits.
 type spawner struct {
 	initPath string
+	// timeout bounds a request: a spawn takes milliseconds, and a spawner
+	// that does not answer in this long (stopped, wedged) is killed and
+	// replaced rather than left to hold every Create. Default spawnTimeout.
+	timeout time.Duration
 
 	mu   sync.Mutex // one request at a time
 	sock *os.File   // SOCK_SEQPACKET; nil until started
 	cmd  *exec.Cmd
 }
+
+const spawnTimeout = 5 * time.Second
 
 // spawn sends one request and returns the init's pid. A spawner that had
 // exited is restarted once.
@@ -219,6 +226,9 @@ func (s *spawner) roundTrip(req, rights []byte) (int, error) {
 			continue
 		case errors.Is(err, unix.EPIPE), errors.Is(err, unix.ECONNRESET), errors.Is(err, unix.ECONNREFUSED):
 			return 0, errSpawnerGone
+		case errors.Is(err, unix.EAGAIN):
+			s.stop()
+			return 0, fmt.Errorf("sandbox spawner took no request for %v; replaced", s.timeout)
 		case err != nil:
 			return 0, fmt.Errorf("send spawn request: %w", err)
 		}
@@ -235,6 +245,12 @@ func (s *spawner) roundTrip(req, rights []byte) (int, error) {
 	}
 	if err == nil && n == 0 {
 		err = io.EOF
+	}
+	if errors.Is(err, unix.EAGAIN) {
+		// Had it started the init, the init finds its config pipe
+		// closed (the caller gives up on this instance) and exits.
+		s.stop()
+		return 0, fmt.Errorf("sandbox spawner did not answer within %v; replaced", s.timeout)
 	}
 	if err != nil {
 		// The spawner died with the request: an init it may have
@@ -259,6 +275,16 @@ func (s *spawner) start() error {
 	}
 	host, theirs := os.NewFile(uintptr(fds[0]), "spawner"), os.NewFile(uintptr(fds[1]), "spawner-child")
 	defer theirs.Close()
+	if s.timeout == 0 {
+		s.timeout = spawnTimeout
+	}
+	tv := unix.NsecToTimeval(s.timeout.Nanoseconds())
+	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
+		if err := unix.SetsockoptTimeval(fds[0], unix.SOL_SOCKET, opt, &tv); err != nil {
+			_ = host.Close()
+			return fmt.Errorf("sandbox spawner socket timeout: %w", err)
+		}
+	}
 	cmd := &exec.Cmd{
 		Path:       s.initPath,
 		Args:       []string{nsinit.SpawnerArg0},
@@ -279,9 +305,11 @@ func (s *spawner) start() error {
 	return nil
 }
 
-// stop closes the host's end, which makes a live spawner exit.
+// stop kills the spawner (its reaper goroutine waits for it) and closes
+// the host's end.
 func (s *spawner) stop() {
 	if s.sock != nil {
+		_ = s.cmd.Process.Kill()
 		_ = s.sock.Close()
 		s.sock, s.cmd = nil, nil
 	}

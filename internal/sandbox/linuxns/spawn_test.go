@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,4 +88,47 @@ func parentOf(t *testing.T, pid int) int {
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
+}
+
+// TestStuckSpawnerIsReplaced: a spawner that stops answering (here
+// SIGSTOPped) fails the Create waiting on it after the spawner's timeout,
+// not never, and is killed; the next Create starts a new one.
+func TestStuckSpawnerIsReplaced(t *testing.T) {
+	d := newTestDriver(t)
+	d.spawner.timeout = 300 * time.Millisecond
+	ctx := t.Context()
+	spec := sandbox.Spec{Runtime: sandbox.RuntimePython}
+	first, err := d.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = first.Destroy(context.Background()) })
+
+	d.spawner.mu.Lock()
+	stuck := d.spawner.cmd.Process
+	d.spawner.mu.Unlock()
+	if err := stuck.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if inst, err := d.Create(ctx, spec); err == nil {
+		_ = inst.Destroy(context.Background())
+		t.Fatal("a Create through a stopped spawner succeeded")
+	} else if !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("Create through a stopped spawner: %v", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("the Create took %v to give up on a stopped spawner", took)
+	}
+	for deadline := time.Now().Add(5 * time.Second); parentOf(t, stuck.Pid) == os.Getpid(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped spawner was not killed")
+		}
+	}
+
+	second, err := d.Create(ctx, spec)
+	if err != nil {
+		t.Fatalf("Create after replacing the spawner: %v", err)
+	}
+	_ = second.Destroy(context.Background())
 }
