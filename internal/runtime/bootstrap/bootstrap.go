@@ -69,7 +69,9 @@ func BaseEnv() []string {
 // CommandFor returns the interpreter command for runtime rt, with the
 // bootstraps in bootDir (Dir inside a sandbox). memoryMB sizes Node's
 // old-space heap below the sandbox's memory limit so V8 collects garbage
-// before the kernel's OOM killer would strike.
+// before the kernel's OOM killer would strike. The flag costs Node 20 the
+// code cache of its built-in modules (any non-default V8 flag does), ~8 ms
+// of every start; docs/benchmarks.md has the measurements.
 func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 	switch rt {
 	case sandbox.RuntimeNode:
