@@ -65,13 +65,10 @@ func TestSuite(t *testing.T) {
 	sandboxtest.Run(t, newTestDriver(t))
 }
 
-// TestReexecInit: without a standalone init the driver re-executes the
-// binary it runs in, and instances work the same.
-func TestReexecInit(t *testing.T) {
-	d := newTestDriverWith(t, nil)
-	if d.initPath != "/proc/self/exe" {
-		t.Fatalf("init path %q, want the re-exec", d.initPath)
-	}
+// incrementCode returns a code directory, readable by the sandbox, with a
+// Node handler index.handler that returns its event's n plus one.
+func incrementCode(t *testing.T) string {
+	t.Helper()
 	code := t.TempDir()
 	if err := os.Chmod(code, 0o755); err != nil {
 		t.Fatal(err)
@@ -79,6 +76,17 @@ func TestReexecInit(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(code, "index.js"), []byte(`exports.handler = async (e) => e.n + 1;`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return code
+}
+
+// TestReexecInit: without a standalone init the driver re-executes the
+// binary it runs in, and instances work the same.
+func TestReexecInit(t *testing.T) {
+	d := newTestDriverWith(t, nil)
+	if d.initPath != "/proc/self/exe" {
+		t.Fatalf("init path %q, want the re-exec", d.initPath)
+	}
+	code := incrementCode(t)
 	ctx := t.Context()
 	inst, err := d.Create(ctx, sandbox.Spec{Runtime: sandbox.RuntimeNode, CodeDir: code})
 	if err != nil {

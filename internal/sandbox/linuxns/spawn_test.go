@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,13 +20,7 @@ import (
 // instances serving, and the next Create starts a new spawner.
 func TestSpawnerDeathSparesInstances(t *testing.T) {
 	d := newTestDriver(t)
-	code := t.TempDir()
-	if err := os.Chmod(code, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(code, "index.js"), []byte(`exports.handler = async (e) => e.n + 1;`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	code := incrementCode(t)
 	ctx := t.Context()
 	call := func(inst sandbox.Instance, n int) {
 		t.Helper()
