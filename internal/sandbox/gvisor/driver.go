@@ -212,8 +212,8 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 		var err error
 		if img, t, err = d.image(ctx, spec); err != nil {
 			d.log.Warn("no snapshot; booting instead", zap.String("runtime", spec.Runtime), zap.Error(err))
-		}
-		if t != nil && !d.opts.AlwaysRestore && !d.useImage(keyOf(spec), t) {
+			img, t = "", nil
+		} else if !d.opts.AlwaysRestore && !d.useImage(keyOf(spec), t) {
 			img = ""
 		}
 	}

@@ -142,7 +142,7 @@ func (d *Driver) useImage(k templateKey, t *template) bool {
 	defer d.tplMu.Unlock()
 	restore, probe := t.starts.chooseRestore()
 	if !probe && restore != t.starts.restoring && t.starts.starts > 1 {
-		d.log.Info("snapshot restores: "+map[bool]string{true: "on", false: "off"}[restore],
+		d.log.Info("snapshot restores switched", zap.Bool("restore", restore),
 			zap.String("runtime", k.runtime), zap.Int("memory_mb", k.memoryMB),
 			zap.Duration("boot_avg", t.starts.boot), zap.Duration("restore_avg", t.starts.restore))
 	}
