@@ -246,16 +246,14 @@ func (s *spawner) roundTrip(req, rights []byte) (int, error) {
 	if err == nil && n == 0 {
 		err = io.EOF
 	}
-	if errors.Is(err, unix.EAGAIN) {
-		// Had it started the init, the init finds its config pipe
-		// closed (the caller gives up on this instance) and exits.
-		s.stop()
-		return 0, fmt.Errorf("sandbox spawner did not answer within %v; replaced", s.timeout)
-	}
 	if err != nil {
-		// The spawner died with the request: an init it may have
-		// started finds its config pipe closed and exits.
+		// The spawner died or is stuck with the request: an init it may
+		// have started finds its config pipe closed (the caller gives up
+		// on this instance) and exits.
 		s.stop()
+		if errors.Is(err, unix.EAGAIN) {
+			return 0, fmt.Errorf("sandbox spawner did not answer within %v; replaced", s.timeout)
+		}
 		return 0, fmt.Errorf("sandbox spawner exited during a request: %w", err)
 	}
 	var reply nsinit.SpawnReply

@@ -17,8 +17,8 @@ import (
 // SOCK_SEQPACKET socket, and answers each with a SpawnReply.
 const SpawnerArg0 = "voltrun-sandbox-spawner"
 
-// IDMapSize is the number of uids/gids mapped into each sandbox.
-const IDMapSize = 65536
+// idMapSize is the number of uids/gids mapped into each sandbox.
+const idMapSize = 65536
 
 // SpawnRequest asks the spawner for one sandbox init. It travels as JSON
 // with the init's descriptors attached (SCM_RIGHTS) in this order: its
@@ -124,7 +124,7 @@ func spawnInit(msg []byte, files []*os.File, devNull *os.File) (int, error) {
 	if len(files) != want {
 		return 0, fmt.Errorf("spawn request has %d descriptors, want %d", len(files), want)
 	}
-	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: req.UIDBase, Size: IDMapSize}}
+	idMap := []syscall.SysProcIDMap{{ContainerID: 0, HostID: req.UIDBase, Size: idMapSize}}
 	attr := &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_PARENT | syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 			syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
