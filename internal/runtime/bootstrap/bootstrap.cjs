@@ -4,7 +4,6 @@
 // to the function. The protocol is documented in internal/runtime/doc.go.
 
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
 const { pathToFileURL } = require('url');
 
@@ -13,13 +12,12 @@ delete process.env.VOLTRUN_TASK_ROOT;
 const REQ_FD = 3;
 const RES_FD = 4;
 const MAX_RESULT = 6 << 20;
+const WARM_UP_AFTER_MS = 50;
 const MARK_PREFIX = '\x1evoltrun:mark:';
 const MARK_SUFFIX = '\x1e\n';
 const F = { LOAD: 0x4c, INVOKE: 0x49, READY: 0x52, LOADED: 0x4b, LOAD_FAILED: 0x46, RESULT: 0x4f, ERROR: 0x45 };
 
 // Captured before user code can replace them.
-const stdoutWrite = process.stdout.write.bind(process.stdout);
-const stderrWrite = process.stderr.write.bind(process.stderr);
 const writeSync = fs.writeSync;
 const jsonStringify = JSON.stringify;
 
@@ -45,8 +43,28 @@ function send(type, body) {
 // direct is the host's load option direct_output: it reads the output
 // pipes itself once an answer arrives, so it needs no markers.
 let direct = false;
-const stdioWrites = [stdoutWrite, stderrWrite];
-const stdio = [process.stdout, process.stderr];
+
+// process.stdout and process.stderr are created on first use, and on a pipe
+// that loads `net` and the streams: ~9 ms with Node 20's built-in code
+// cache lost to the heap flag, and ~0.6 MB. A function that never prints
+// never pays it. Each stream's own write is captured the moment the stream
+// is created, before user code can hold it, let alone replace its write.
+const stdio = [null, null];
+const stdioWrites = [null, null];
+const stdioGetters = ['stdout', 'stderr'].map((name, i) => {
+  const desc = Object.getOwnPropertyDescriptor(process, name);
+  const get = () => {
+    const s = desc.get.call(process);
+    if (stdio[i] === null) {
+      stdio[i] = s;
+      stdioWrites[i] = s.write.bind(s);
+    }
+    return s;
+  };
+  Object.defineProperty(process, name, { ...desc, get });
+  return get;
+});
+const stdioWrite = (i, chunk, cb) => { stdioGetters[i](); return stdioWrites[i](chunk, cb); };
 
 // settle lets the host take everything printed so far as call seq's, then
 // calls answer. Writes to a pipe are synchronous on Linux until the pipe is
@@ -57,13 +75,13 @@ const stdio = [process.stdout, process.stderr];
 function settle(seq, answer) {
   if (!direct) {
     const m = MARK_PREFIX + seq + MARK_SUFFIX;
-    for (const write of stdioWrites) {
-      try { write(m); } catch (_) { /* user closed the stream: host times out */ }
+    for (const i of [0, 1]) {
+      try { stdioWrite(i, m); } catch (_) { /* user closed the stream: host times out */ }
     }
     answer();
     return;
   }
-  const queued = [0, 1].filter((i) => stdio[i].writableLength > 0);
+  const queued = [0, 1].filter((i) => stdio[i] !== null && stdio[i].writableLength > 0);
   let left = queued.length;
   const done = () => { if (--left === 0) answer(); };
   if (left === 0) answer();
@@ -282,18 +300,40 @@ function onFatal(kind) {
     if (current) {
       finish(current, false, err, 'error');
     } else {
-      try { stderrWrite(`${kind} outside an invocation: ${describe(err).type}: ${describe(err).message}\n`); } catch (_) { /* ignore */ }
+      try { stdioWrite(1, `${kind} outside an invocation: ${describe(err).type}: ${describe(err).message}\n`); } catch (_) { /* ignore */ }
     }
   };
 }
 process.on('uncaughtException', onFatal('Uncaught exception'));
 process.on('unhandledRejection', onFatal('Unhandled rejection'));
 
-// Frames arrive on fd 3; net.Socket reads the pipe through libuv directly
-// (fs streams would go through the thread pool).
-const input = new net.Socket({ fd: REQ_FD, readable: true, writable: false });
+// Frames arrive on fd 3, read by a bare libuv pipe handle: a net.Socket
+// would load the stream stack (see stdio above), and fs reads would go
+// through the thread pool. onread runs with the read's byte count (or a
+// negative errno: EOF or an error, when the host is gone) in
+// streamBaseState; the bytes are an ArrayBuffer of libuv's read buffer.
+const input = (() => {
+  // Newer Node.js versions warn on process.binding; the warning would land
+  // in the function's log.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    const { Pipe, constants } = process.binding('pipe_wrap');
+    const state = process.binding('stream_wrap');
+    const handle = new Pipe(constants.SOCKET);
+    const err = handle.open(REQ_FD);
+    if (err !== 0) throw new Error(`open request pipe: ${err}`);
+    return { handle, state };
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+})();
 let pending = Buffer.alloc(0);
-input.on('data', (chunk) => {
+input.handle.onread = (arrayBuffer) => {
+  const n = input.state.streamBaseState[input.state.kReadBytesOrError];
+  if (n < 0) process.exit(0);
+  if (n <= 0) return;
+  const chunk = Buffer.from(arrayBuffer, input.state.streamBaseState[input.state.kArrayBufferOffset], n);
   pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
   while (pending.length >= 5) {
     const len = pending.readUInt32BE(0);
@@ -301,14 +341,19 @@ input.on('data', (chunk) => {
     const type = pending[4];
     const body = pending.subarray(5, 5 + len);
     pending = pending.subarray(5 + len);
+    clearTimeout(warmUp);
     // The host sends one request at a time and only after the previous
     // response, so requests are dispatched as they come: chaining them
     // would let a handler that never settles block its successors.
     if (type === F.LOAD) load(body);
     else if (type === F.INVOKE) invoke(body);
   }
-});
-input.on('end', () => process.exit(0));
-input.on('error', () => process.exit(0));
+};
+input.handle.readStart();
+
+// An instance left waiting (a pre-warmed one in a pool) creates stdout and
+// stderr while it waits, so a function that prints does not pay for them
+// in its first call. One asked to load at once (an empty pool) skips it.
+const warmUp = setTimeout(() => { stdioGetters.forEach((get) => get()); }, WARM_UP_AFTER_MS);
 
 send(F.READY, jsonStringify({ runtime: 'nodejs', version: process.version }));

@@ -70,8 +70,9 @@ func BaseEnv() []string {
 // bootstraps in bootDir (Dir inside a sandbox). memoryMB sizes Node's
 // old-space heap below the sandbox's memory limit so V8 collects garbage
 // before the kernel's OOM killer would strike. The flag costs Node 20 the
-// code cache of its built-in modules (any non-default V8 flag does), ~8 ms
-// of every start; docs/benchmarks.md has the measurements.
+// code cache of its built-in modules (any non-default V8 flag does), so the
+// Node bootstrap loads none it can do without; docs/benchmarks.md has the
+// measurements.
 func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 	switch rt {
 	case sandbox.RuntimeNode:
