@@ -240,3 +240,33 @@ def handler(event, ctx):
 		t.Errorf("Reseed imported random into a function that never did: %s", got)
 	}
 }
+
+// TestLocalLargeEvents: events that span many pipe reads arrive whole, and
+// the calls after them are framed right.
+func TestLocalLargeEvents(t *testing.T) {
+	t.Parallel()
+	for rt, files := range map[string]map[string]string{
+		sandbox.RuntimeNode:   {"index.js": `exports.handler = async (e) => [e.s.length, e.s.slice(-3)];`},
+		sandbox.RuntimePython: {"main.py": "def handler(e, c):\n    return [len(e['s']), e['s'][-3:]]\n"},
+	} {
+		t.Run(rt, func(t *testing.T) {
+			t.Parallel()
+			l := startLocal(t, rt, files)
+			handler := map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}[rt]
+			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handler}); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{sandbox.MaxEventBytes - 64, 3, 200_000, 1} {
+				s := strings.Repeat("x", n-1) + "yz"[n%2:n%2+1]
+				res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "e", Event: []byte(`{"s":"` + s + `"}`), Deadline: time.Now().Add(10 * time.Second)}, nil)
+				if err != nil || res.Status != sandbox.StatusSucceeded {
+					t.Fatalf("%d bytes: %+v %v", n, res, err)
+				}
+				var got []any
+				if err := json.Unmarshal(res.Payload, &got); err != nil || len(got) != 2 || got[0] != float64(n) || got[1] != s[max(0, n-3):] {
+					t.Errorf("%d bytes: got %.80s (%v)", n, res.Payload, err)
+				}
+			}
+		})
+	}
+}
