@@ -30,6 +30,7 @@ func startLocal(t testing.TB, rt string, files map[string]string) *local {
 type localOptions struct {
 	prepare func(boot string) // run on the bootstraps' dir before the runtime starts
 	direct  bool              // output pipes polled and drained directly (ClientConfig.DirectOutput), as linuxns has them
+	env     []string          // added to the runtime's environment
 }
 
 func startLocalWith(t testing.TB, rt string, files map[string]string, o localOptions) *local {
@@ -68,7 +69,7 @@ func startLocalWith(t testing.TB, rt string, files map[string]string, o localOpt
 	errR, errW := outPipe(t)
 	cmd := &exec.Cmd{
 		Path: c.Path, Args: c.Args, Dir: task,
-		Env:        append(c.Env, "VOLTRUN_TASK_ROOT="+task),
+		Env:        append(append(c.Env, "VOLTRUN_TASK_ROOT="+task), o.env...),
 		Stdout:     outW,
 		Stderr:     errW,
 		ExtraFiles: []*os.File{reqR, respW},

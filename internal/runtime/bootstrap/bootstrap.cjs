@@ -9,6 +9,10 @@ const { pathToFileURL } = require('url');
 
 const TASK_ROOT = process.env.VOLTRUN_TASK_ROOT || '/var/task';
 delete process.env.VOLTRUN_TASK_ROOT;
+// Set where output is relayed and every answer needs drain markers
+// (bootstrap.RelayedOutput): stdout and stderr are then created at once.
+const RELAYED = process.env.VOLTRUN_RELAYED_OUTPUT === '1';
+delete process.env.VOLTRUN_RELAYED_OUTPUT;
 const REQ_FD = 3;
 const RES_FD = 4;
 const MAX_RESULT = 6 << 20;
@@ -366,6 +370,9 @@ input.handle.readStart();
 // An instance left waiting (a pre-warmed one in a pool) creates stdout and
 // stderr while it waits, so a function that prints does not pay for them
 // in its first call. One asked to load at once (an empty pool) skips it.
-const warmUp = setTimeout(() => { stdioGetters.forEach((get) => get()); }, WARM_UP_AFTER_MS);
+const createStdio = () => { stdioGetters.forEach((get) => get()); };
+let warmUp;
+if (RELAYED) createStdio();
+else warmUp = setTimeout(createStdio, WARM_UP_AFTER_MS);
 
 send(F.READY, jsonStringify({ runtime: 'nodejs', version: process.version }));

@@ -38,6 +38,13 @@ const (
 	PythonCode = "bootstrap.pyc"
 )
 
+// RelayedOutput is added to a Command's Env by drivers whose host reads
+// the sandbox's output through a relay, so that every answer needs drain
+// markers on both streams (internal/runtime/doc.go): the Node bootstrap
+// then creates stdout and stderr before its ready frame, as a snapshot
+// taken then should hold them, instead of on first use.
+const RelayedOutput = "VOLTRUN_RELAYED_OUTPUT=1"
+
 // Interpreters as seen inside the sandbox. Debian's python3 is used on
 // purpose: a pyenv or venv interpreter elsewhere on the host is not mounted.
 const (

@@ -7,6 +7,7 @@ import sys
 import time
 
 TASK_ROOT = os.environ.pop("VOLTRUN_TASK_ROOT", "/var/task")
+os.environ.pop("VOLTRUN_RELAYED_OUTPUT", None)  # only the Node bootstrap uses it
 BOOT_FILE = os.path.abspath(__file__)
 # Frames of the import machinery are not the user's (importlib's own are
 # "<frozen ...>"; import_module's live in this directory).

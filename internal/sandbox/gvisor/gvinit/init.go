@@ -122,7 +122,7 @@ func runInit(args []string) int {
 	}
 	proc, err := os.StartProcess(cmd.Path, cmd.Args, &os.ProcAttr{
 		Dir:   bootstrap.TaskRoot,
-		Env:   cmd.Env,
+		Env:   append(cmd.Env, bootstrap.RelayedOutput),
 		Files: []*os.File{devNull, outW, errW, requests, responses},
 		Sys: &syscall.SysProcAttr{
 			// Leaving uid 0 clears the permitted and effective
