@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,6 +69,34 @@ func TestNodeStdioCreatedOnUse(t *testing.T) {
 				t.Errorf("net loaded [at import, at the call] after a print: %s", got)
 			}
 		})
+	}
+}
+
+// TestNodeWarmUpYieldsToWaitingRequest: a load that arrived while the
+// bootstrap could not run (stopped here, as a busy CPU would leave it) is
+// served before the idle warm-up, whose delay has passed by the time the
+// bootstrap runs again.
+func TestNodeWarmUpYieldsToWaitingRequest(t *testing.T) {
+	t.Parallel()
+	l := startLocalWith(t, sandbox.RuntimeNode, map[string]string{"index.js": netLoaded}, localOptions{direct: true})
+	if err := l.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	loaded := make(chan error, 1)
+	go func() { loaded <- l.client.Load(context.Background(), sandbox.LoadRequest{Handler: "index.handler"}) }()
+	time.Sleep(200 * time.Millisecond) // the bootstrap waits 50 ms
+	if err := l.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "e", Event: []byte(`{}`), Deadline: time.Now().Add(5 * time.Second)}, nil)
+	if err != nil || res.Status != sandbox.StatusSucceeded {
+		t.Fatalf("invoke: %+v %v", res, err)
+	}
+	if got := string(res.Payload); got != "[false,false]" {
+		t.Errorf("net loaded [at import, at the first call]: %s, want [false,false]", got)
 	}
 }
 

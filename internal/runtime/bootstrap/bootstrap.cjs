@@ -334,6 +334,7 @@ const input = (() => {
 })();
 // Reads are kept as they come and joined once a whole frame is in: joining
 // at every read would copy a 6 MB event ~100 times.
+let sawRequest = false; // see createStdio below
 let chunks = [];
 let buffered = 0;
 let want = 5; // bytes needed to go on: a header, or the frame it announces
@@ -355,7 +356,7 @@ input.handle.onread = (arrayBuffer) => {
     const type = pending[4];
     const body = pending.subarray(5, 5 + len);
     pending = pending.subarray(5 + len);
-    clearTimeout(warmUp);
+    sawRequest = true;
     // The host sends one request at a time and only after the previous
     // response, so requests are dispatched as they come: chaining them
     // would let a handler that never settles block its successors.
@@ -370,9 +371,11 @@ input.handle.readStart();
 // An instance left waiting (a pre-warmed one in a pool) creates stdout and
 // stderr while it waits, so a function that prints does not pay for them
 // in its first call. One asked to load at once (an empty pool) skips it.
+// The check waits for setImmediate: timers run before the loop reads the
+// pipe, so a request that arrived while the process waited for the CPU is
+// read first and not delayed.
 const createStdio = () => { stdioGetters.forEach((get) => get()); };
-let warmUp;
 if (RELAYED) createStdio();
-else warmUp = setTimeout(createStdio, WARM_UP_AFTER_MS);
+else setTimeout(() => setImmediate(() => { if (!sawRequest) createStdio(); }), WARM_UP_AFTER_MS);
 
 send(F.READY, jsonStringify({ runtime: 'nodejs', version: process.version }));
