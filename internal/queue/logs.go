@@ -34,39 +34,65 @@ const (
 
 // logEvent is one line or end waiting to be published.
 type logEvent struct {
-	ref    engine.LogRef
-	ts     time.Time
-	stream string
-	line   string
-	status core.ExecStatus // set on the end event
-	end    bool
+	ref     engine.LogRef
+	subject string
+	ts      time.Time
+	stream  string
+	line    string
+	status  core.ExecStatus // set on the end event
+	end     bool
 }
 
 // publisher publishes log events from one goroutine, in order.
 type publisher struct {
-	nc        *nats.Conn
-	names     names
+	nc    *nats.Conn
+	names names
+	// interest reports whether a subject has a subscriber; nil where that
+	// cannot be known (an external cluster), and then everything is
+	// published.
+	interest  func(subject string) bool
 	published prometheus.Counter
 	dropped   prometheus.Counter
+	unwatched prometheus.Counter
 	ch        chan logEvent
 	stop      chan struct{}
 	done      chan struct{}
 	once      sync.Once
 }
 
-func newPublisher(nc *nats.Conn, n names, m *metrics) *publisher {
+func newPublisher(nc *nats.Conn, n names, m *metrics, interest func(string) bool) *publisher {
 	p := &publisher{
-		nc: nc, names: n, ch: make(chan logEvent, logBacklog), stop: make(chan struct{}), done: make(chan struct{}),
+		nc: nc, names: n, interest: interest, ch: make(chan logEvent, logBacklog), stop: make(chan struct{}), done: make(chan struct{}),
 		published: m.logLines.WithLabelValues("published"), dropped: m.logLines.WithLabelValues("dropped"),
+		unwatched: m.logLines.WithLabelValues("unwatched"),
 	}
 	go p.run()
 	return p
 }
 
+// watched returns the subject of ref's messages, or false when nobody
+// subscribes to it: the event would reach no one, and skipping it saves a
+// hand-off to the publishing goroutine and a trip through NATS on every
+// call. A reader subscribes before it reads the execution's record, and
+// End comes after the record is written, so a reader who subscribes after
+// this check still learns the end from the record.
+func (p *publisher) watched(ref engine.LogRef) (string, bool) {
+	subject := p.names.logSubject(ref.OwnerID, ref.FunctionID, ref.ExecutionID)
+	if p.interest != nil && !p.interest(subject) {
+		p.unwatched.Inc()
+		return "", false
+	}
+	return subject, true
+}
+
 // Line queues one printed line for publishing; it never blocks.
 func (q *Queue) Line(ref engine.LogRef, stream, line string) {
+	subject, ok := q.logs.watched(ref)
+	if !ok {
+		return
+	}
 	select {
-	case q.logs.ch <- logEvent{ref: ref, ts: time.Now().UTC(), stream: stream, line: line}:
+	case q.logs.ch <- logEvent{ref: ref, subject: subject, ts: time.Now().UTC(), stream: stream, line: line}:
 	default:
 		q.logs.dropped.Inc()
 	}
@@ -75,7 +101,11 @@ func (q *Queue) Line(ref engine.LogRef, stream, line string) {
 // End queues the end of an execution after its lines, waiting briefly for
 // room so that readers learn the final status.
 func (q *Queue) End(ref engine.LogRef, status core.ExecStatus) {
-	ev := logEvent{ref: ref, status: status, end: true}
+	subject, ok := q.logs.watched(ref)
+	if !ok {
+		return
+	}
+	ev := logEvent{ref: ref, subject: subject, status: status, end: true}
 	select {
 	case q.logs.ch <- ev:
 		return
@@ -111,16 +141,15 @@ func (p *publisher) run() {
 }
 
 func (p *publisher) publish(ev *logEvent) {
-	subject := p.names.logSubject(ev.ref.OwnerID, ev.ref.FunctionID, ev.ref.ExecutionID)
 	var msg *nats.Msg
 	if ev.end {
 		data, _ := json.Marshal(core.NewLogEnd(ev.ref.ExecutionID, ev.status))
-		msg = &nats.Msg{Subject: subject, Data: data, Header: nats.Header{headerEvent: []string{eventEnd}}}
+		msg = &nats.Msg{Subject: ev.subject, Data: data, Header: nats.Header{headerEvent: []string{eventEnd}}}
 	} else {
 		// Marshalling a struct of strings and a time cannot fail; invalid
 		// UTF-8 is replaced.
 		data, _ := json.Marshal(core.LogLine{ExecutionID: ev.ref.ExecutionID, TS: ev.ts, Stream: ev.stream, Line: ev.line})
-		msg = &nats.Msg{Subject: subject, Data: data}
+		msg = &nats.Msg{Subject: ev.subject, Data: data}
 	}
 	if err := p.nc.PublishMsg(msg); err != nil {
 		p.dropped.Inc()

@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the queue's Prometheus series.
 type metrics struct {
-	logLines *prometheus.CounterVec // by result: published, dropped
+	logLines *prometheus.CounterVec // by result: published, dropped, unwatched
 	enqueued prometheus.Counter
 	runs     *prometheus.CounterVec // async runs by outcome
 }
@@ -21,7 +21,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		logLines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_live_log_lines_total",
-			Help: "Log lines handed to the live log publisher, by result (published or dropped under overload).",
+			Help: "Live log lines and ends, by result (published, dropped under overload, or unwatched: no subscriber on the embedded server).",
 		}, []string{"result"}),
 		enqueued: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "voltrun_async_enqueued_total",

@@ -136,7 +136,13 @@ func Open(ctx context.Context, opts Options) (*Queue, error) {
 		q.shutdownServer()
 		return nil, err
 	}
-	q.logs = newPublisher(q.nc, q.names, q.metrics)
+	var interest func(string) bool
+	if q.srv != nil {
+		// Every client of the embedded server, a node connected to its
+		// listener included, subscribes in its global account.
+		interest = q.srv.GlobalAccount().SubscriptionInterest
+	}
+	q.logs = newPublisher(q.nc, q.names, q.metrics, interest)
 	return q, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/engine"
@@ -81,6 +82,56 @@ func TestLiveLogsPubSub(t *testing.T) {
 	if len(stranger.msgs) != 0 {
 		t.Fatalf("another owner saw %q", stranger.msgs)
 	}
+}
+
+// TestLiveLogsOnlyWhenWatched: on the embedded server, the lines and end
+// of an execution nobody follows are not published, as they would reach no
+// one; while a reader follows it, they are.
+func TestLiveLogsOnlyWhenWatched(t *testing.T) {
+	fx := newFixture(t)
+	ref := engine.LogRef{OwnerID: fx.fn.OwnerID, FunctionID: fx.fn.ID, ExecutionID: uuid.NewString()}
+	count := func(result string) float64 {
+		var m dto.Metric
+		if err := fx.q.metrics.logLines.WithLabelValues(result).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	fx.q.Line(ref, "stdout", "nobody reads this")
+	fx.q.End(ref, core.ExecSucceeded)
+	if u, p := count("unwatched"), count("published"); u != 2 || p != 0 {
+		t.Fatalf("unfollowed: %v unwatched, %v published; want 2 and 0", u, p)
+	}
+
+	var mu sync.Mutex
+	var got []string
+	stop, err := fx.q.SubscribeLogs(ref.OwnerID, "", ref.ExecutionID, func(m []byte, end bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, fmt.Sprintf("%s end=%v", m, end))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.q.Line(ref, "stdout", "read")
+	fx.q.End(ref, core.ExecSucceeded)
+	waitFor(t, "the followed execution's line and end", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 2
+	})
+	if !strings.Contains(got[0], `"line":"read"`) || !strings.HasSuffix(got[1], "end=true") {
+		t.Fatalf("followed: %q", got)
+	}
+	if u, p := count("unwatched"), count("published"); u != 2 || p != 2 {
+		t.Fatalf("followed: %v unwatched, %v published; want 2 and 2", u, p)
+	}
+
+	stop()
+	waitFor(t, "lines to go unpublished again once the reader left", func() bool {
+		fx.q.Line(ref, "stdout", "gone")
+		return count("unwatched") > 2
+	})
 }
 
 func TestAsyncRetriesThenDeadLetters(t *testing.T) {
