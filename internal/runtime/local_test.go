@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
+	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
 // local runs a bootstrap as a plain child process (no isolation): it tests
@@ -20,6 +21,10 @@ type local struct {
 	cmd    *exec.Cmd
 	done   chan struct{}
 }
+
+// handlerFor is the handler of the one-file functions that tests give each
+// runtime: index.js for Node, main.py for Python.
+var handlerFor = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
 
 func startLocal(t testing.TB, rt string, files map[string]string) *local {
 	t.Helper()

@@ -252,8 +252,7 @@ func TestLocalLargeEvents(t *testing.T) {
 		t.Run(rt, func(t *testing.T) {
 			t.Parallel()
 			l := startLocal(t, rt, files)
-			handler := map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}[rt]
-			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handler}); err != nil {
+			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handlerFor[rt]}); err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range []int{sandbox.MaxEventBytes - 64, 3, 200_000, 1} {

@@ -144,8 +144,7 @@ func TestRelayedOutputHidden(t *testing.T) {
 		t.Run(rt, func(t *testing.T) {
 			t.Parallel()
 			l := startLocalWith(t, rt, files, localOptions{env: []string{bootstrap.RelayedOutput}})
-			handler := map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}[rt]
-			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handler}); err != nil {
+			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handlerFor[rt]}); err != nil {
 				t.Fatal(err)
 			}
 			res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "e", Deadline: time.Now().Add(5 * time.Second)}, nil)
