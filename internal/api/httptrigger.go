@@ -7,8 +7,6 @@ import (
 	"mime"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,35 +14,6 @@ import (
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/engine"
 )
-
-// httpEvent is the Lambda function-URL (payload 2.0) event a handler gets
-// from the HTTP trigger.
-type httpEvent struct {
-	Version               string            `json:"version"`
-	RouteKey              string            `json:"routeKey"`
-	RawPath               string            `json:"rawPath"`
-	RawQueryString        string            `json:"rawQueryString"`
-	Cookies               []string          `json:"cookies,omitempty"`
-	Headers               map[string]string `json:"headers"`
-	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
-	RequestContext        httpContext       `json:"requestContext"`
-	Body                  string            `json:"body,omitempty"`
-	IsBase64Encoded       bool              `json:"isBase64Encoded"`
-}
-
-type httpContext struct {
-	RequestID string          `json:"requestId"`
-	TimeEpoch int64           `json:"timeEpoch"`
-	HTTP      httpContextHTTP `json:"http"`
-}
-
-type httpContextHTTP struct {
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Protocol  string `json:"protocol"`
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
-}
 
 // httpResult is the shape a handler may return to control the response.
 type httpResult struct {
@@ -88,10 +57,8 @@ func (s *Server) httpTrigger(c *fiber.Ctx) error {
 	if err := s.throttle(ctx, f); err != nil {
 		return err
 	}
-	event, err := json.Marshal(s.eventOf(c))
-	if err != nil {
-		return err
-	}
+	// Room for the headers, and for the body even if it goes base64.
+	event := appendEvent(make([]byte, 0, 1024+len(c.Body())*4/3), c)
 	out, err := s.deps.Invoker.Invoke(ctx, engine.Call{Function: f, Version: core.LatestVersion, Event: event, Trigger: "http"})
 	if err != nil {
 		return invokeError(err)
@@ -119,52 +86,6 @@ func functionFailure(e core.Execution) string {
 		msg += ": " + e.Error.Message
 	}
 	return msg
-}
-
-func (s *Server) eventOf(c *fiber.Ctx) httpEvent {
-	path := "/" + c.Params("*")
-	headers := map[string]string{}
-	c.Request().Header.VisitAll(func(k, v []byte) {
-		name := strings.ToLower(string(k))
-		if hopHeaders[name] {
-			return
-		}
-		if prev, ok := headers[name]; ok {
-			headers[name] = prev + "," + string(v)
-		} else {
-			headers[name] = string(v)
-		}
-	})
-	var query map[string]string
-	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
-		if query == nil {
-			query = map[string]string{}
-		}
-		if prev, ok := query[string(k)]; ok {
-			query[string(k)] = prev + "," + string(v)
-		} else {
-			query[string(k)] = string(v)
-		}
-	})
-	ev := httpEvent{
-		Version: "2.0", RouteKey: "$default", RawPath: path,
-		RawQueryString: string(c.Request().URI().QueryString()),
-		Headers:        headers, QueryStringParameters: query,
-		RequestContext: httpContext{
-			RequestID: requestID(c), TimeEpoch: time.Now().UnixMilli(),
-			HTTP: httpContextHTTP{Method: c.Method(), Path: path, Protocol: string(c.Request().Header.Protocol()), SourceIP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)},
-		},
-	}
-	c.Request().Header.VisitAllCookie(func(k, v []byte) { ev.Cookies = append(ev.Cookies, string(k)+"="+string(v)) })
-	body := c.Body()
-	if len(body) > 0 {
-		if isText(c.Get(fiber.HeaderContentType)) && utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-		}
-	}
-	return ev
 }
 
 // isText reports whether a content type is sent to handlers as text.
