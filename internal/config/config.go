@@ -63,7 +63,7 @@ var Vars = []Var{
 	{"VOLTRUN_JWT_SECRET", "jwt-secret", "", "HMAC secret for tokens (at least 32 bytes); empty generates one, kept in the data dir"},
 	{"VOLTRUN_JWT_TTL", "jwt-ttl", "24h", "lifetime of login tokens"},
 	{"VOLTRUN_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
-	{"VOLTRUN_LOG_FORMAT", "log-format", "console", "json or console"},
+	{"VOLTRUN_LOG_FORMAT", "log-format", "console", "json or console; a line per request, on stderr within 100 ms (json samples repeats past 100 a second)"},
 	{"VOLTRUN_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed to call the API from a browser (e.g. http://localhost:3000 for dashboard development)"},
 	{"VOLTRUN_BODY_LIMIT_MB", "body-limit-mb", "16", "largest request body accepted, in MiB"},
 	{"VOLTRUN_TRUST_PROXY", "trust-proxy", "false", "take client addresses from X-Forwarded-For (only behind a proxy that sets it)"},
