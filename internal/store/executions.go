@@ -245,7 +245,7 @@ func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) erro
 		}
 		dropped = len(rows) - len(kept)
 		for batch := range slices.Chunk(kept, s.rowsPerInsert()) {
-			if err := tx.Clauses(executionUpsert).Create(&batch).Error; err != nil {
+			if err := s.insertExecutions(tx, batch); err != nil {
 				return err
 			}
 		}

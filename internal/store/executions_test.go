@@ -1,7 +1,10 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -15,9 +18,8 @@ import (
 	"github.com/voltrun/voltrun/internal/core"
 )
 
-// captureSQL records the SQL of every statement s runs through GORM's
-// callbacks of kind ("create", "query").
-func captureSQL(t *testing.T, s *Store, kind string) func() []string {
+// captureQueries records the SQL of every query s runs through GORM.
+func captureQueries(t *testing.T, s *Store) func() []string {
 	t.Helper()
 	var mu sync.Mutex
 	var stmts []string
@@ -26,14 +28,7 @@ func captureSQL(t *testing.T, s *Store, kind string) func() []string {
 		defer mu.Unlock()
 		stmts = append(stmts, db.Statement.SQL.String())
 	}
-	var err error
-	switch kind {
-	case "create":
-		err = s.db.Callback().Create().After("gorm:create").Register("test:capture", capture)
-	case "query":
-		err = s.db.Callback().Query().After("gorm:query").Register("test:capture", capture)
-	}
-	if err != nil {
+	if err := s.db.Callback().Query().After("gorm:query").Register("test:capture", capture); err != nil {
 		t.Fatal(err)
 	}
 	return func() []string {
@@ -43,7 +38,60 @@ func captureSQL(t *testing.T, s *Store, kind string) func() []string {
 	}
 }
 
-// seedFunction creates a user and a function for store-level tests.
+// captureExecs records the SQL of every statement s executes (not queries)
+// on its connections, in transactions too, including those it sends
+// without GORM's callbacks.
+func captureExecs(t *testing.T, s *Store) func() []string {
+	t.Helper()
+	rec := &execRecorder{}
+	pool := &recordingPool{ConnPool: s.db.Statement.ConnPool, rec: rec}
+	s.db.Statement.ConnPool = pool
+	s.db.ConnPool = pool
+	return func() []string {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return append([]string(nil), rec.stmts...)
+	}
+}
+
+type execRecorder struct {
+	mu    sync.Mutex
+	stmts []string
+}
+
+// recordingPool passes statements to ConnPool and records those executed.
+type recordingPool struct {
+	gorm.ConnPool
+	rec *execRecorder
+}
+
+func (p *recordingPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p.rec.mu.Lock()
+	p.rec.stmts = append(p.rec.stmts, query)
+	p.rec.mu.Unlock()
+	return p.ConnPool.ExecContext(ctx, query, args...)
+}
+
+func (p *recordingPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	var tx gorm.ConnPool
+	var err error
+	switch b := p.ConnPool.(type) {
+	case gorm.ConnPoolBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	case gorm.TxBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	default:
+		return nil, gorm.ErrInvalidTransaction
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &recordingPool{ConnPool: tx, rec: p.rec}, nil
+}
+
+func (p *recordingPool) Commit() error   { return p.ConnPool.(gorm.TxCommitter).Commit() }
+func (p *recordingPool) Rollback() error { return p.ConnPool.(gorm.TxCommitter).Rollback() }
+
 func seedFunction(t *testing.T, s *Store, name string) *core.Function {
 	t.Helper()
 	u := &core.User{Email: name + "@example.com", PasswordHash: "h"}
@@ -83,7 +131,7 @@ func TestSaveExecutionsStatements(t *testing.T) {
 			t.Parallel()
 			s := openTest(t, b.options(t))
 			f := seedFunction(t, s, "batched")
-			inserts := captureSQL(t, s, "create")
+			inserts := captureExecs(t, s)
 			per := s.rowsPerInsert()
 			tests := []struct {
 				n, want int
@@ -120,7 +168,7 @@ func TestListExecutionsSkipsBlobs(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			s := openTest(t, b.options(t))
-			queries := captureSQL(t, s, "query")
+			queries := captureQueries(t, s)
 			filter := core.ExecutionFilter{FunctionID: uuid.NewString(), Status: core.ExecFailed}
 			if _, _, err := s.ListExecutions(t.Context(), uuid.NewString(), filter, core.Page{}); err != nil {
 				t.Fatalf("ListExecutions: %v", err)
@@ -280,4 +328,46 @@ func explain(t *testing.T, s *Store, query string, vars []any) string {
 		t.Fatalf("read plan: %v", err)
 	}
 	return strings.Join(plan, "\n")
+}
+
+// TestExecutionInsertIsGorms: the statement SaveExecutions sends is the one
+// GORM builds for the rows, with the values GORM would bind.
+func TestExecutionInsertIsGorms(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := openTest(t, b.options(t))
+			f := &core.Function{ID: uuid.NewString(), OwnerID: uuid.NewString(), Name: "f", MemoryMB: 128}
+			execs := executionsOf(t, f, 3)
+			execs[1].Error = &core.FunctionError{Type: "Error", Message: "boom"}
+			execs[2].StartedAt, execs[2].FinishedAt = time.Time{}, time.Time{}
+			rows := make([]executionRow, len(execs))
+			for i := range execs {
+				r, err := executionRowOf(&execs[i], time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows[i] = r
+			}
+			want, err := s.gormInsert(slices.Clone(rows))
+			if err != nil {
+				t.Fatalf("GORM's statement: %v", err)
+			}
+			got, err := s.executionInsertSQL(len(rows))
+			if err != nil {
+				t.Fatalf("executionInsertSQL: %v", err)
+			}
+			if got != want.SQL.String() {
+				t.Errorf("SQL\n got %s\nwant %s", got, want.SQL.String())
+			}
+			var args []any
+			for i := range rows {
+				args = rows[i].appendArgs(args)
+			}
+			if !reflect.DeepEqual(args, want.Vars) {
+				t.Errorf("values\n got %#v\nwant %#v", args, want.Vars)
+			}
+		})
+	}
 }

@@ -55,6 +55,7 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	stmts   *stmtCache // SQLite only
+	inserts executionInserts
 	dialect string
 	log     *zap.Logger
 }
