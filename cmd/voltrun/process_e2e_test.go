@@ -29,7 +29,7 @@ type serverProcess struct {
 
 // startProcess starts a server process on a random port with dataDir and
 // env, and stops it (SIGTERM, then SIGKILL) when the test ends.
-func startProcess(t *testing.T, dataDir string, env map[string]string) *serverProcess {
+func startProcess(t testing.TB, dataDir string, env map[string]string) *serverProcess {
 	t.Helper()
 	requireSandbox(t)
 	cmd := exec.Command(os.Args[0], "server", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
@@ -163,4 +163,34 @@ func (s *testServer) succeeded(auth, ids []string) int {
 		}
 	}
 	return n
+}
+
+// TestServerCPUs: `voltrun server` runs its Go code on the processors
+// VOLTRUN_SERVER_CPUS asks for, and GOMAXPROCS, when set, wins.
+func TestServerCPUs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want float64
+	}{
+		{"configured", map[string]string{"VOLTRUN_SERVER_CPUS": "3"}, 3},
+		{"GOMAXPROCS wins", map[string]string{"VOLTRUN_SERVER_CPUS": "3", "GOMAXPROCS": "5"}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProcess(t, t.TempDir(), tc.env)
+			var procs float64 = -1
+			for line := range strings.Lines(p.log()) {
+				var entry struct {
+					Msg   string
+					Procs float64
+				}
+				if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "voltrun listening" {
+					procs = entry.Procs
+				}
+			}
+			if procs != tc.want {
+				t.Fatalf("listening with procs %v, want %v; log:\n%s", procs, tc.want, p.log())
+			}
+		})
+	}
 }

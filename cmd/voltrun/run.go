@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -129,7 +130,8 @@ func runServer(ctx context.Context, cfg *config.Config, ready func(addr string))
 		stopBackground()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("voltrun listening", zap.String("addr", ln.Addr().String()), zap.String("version", version))
+	log.Info("voltrun listening", zap.String("addr", ln.Addr().String()), zap.String("version", version),
+		zap.Int("procs", runtime.GOMAXPROCS(0)))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

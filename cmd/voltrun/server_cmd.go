@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 
 	"github.com/joho/godotenv"
 	"github.com/spf13/cobra"
@@ -35,9 +36,28 @@ func newServerCmd() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
+		if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+			runtime.GOMAXPROCS(serverProcs(cfg.ServerCPUs, runtime.GOMAXPROCS(0)))
+		}
 		return runServer(cmd.Context(), cfg, nil)
 	}
 	return cmd
+}
+
+// serverProcs is how many threads may run the server's Go code at once
+// (unless GOMAXPROCS is set): VOLTRUN_SERVER_CPUS, else half of the CPUs
+// the runtime found, rounded up. The runtime's count follows a cgroup CPU
+// limit, but once set here it no longer follows later changes of it. The
+// sandboxes share those CPUs; with a processor per CPU, every call readies
+// goroutines that wake an idle processor's thread to look for work, and
+// under load those threads contend with the sandboxes (docs/benchmarks.md:
+// the server's CPU per call fell by a third with half the processors on
+// two CPUs).
+func serverProcs(configured, available int) int {
+	if configured > 0 {
+		return configured
+	}
+	return (available + 1) / 2
 }
 
 // processEnv looks variables up in the process environment, then in the

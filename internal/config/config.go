@@ -33,6 +33,9 @@ type Config struct {
 	// PoolMemoryMB bounds the memory limits of pre-warmed instances; 0
 	// turns pre-warming off.
 	PoolMemoryMB int // VOLTRUN_POOL_MEMORY_MB
+	// ServerCPUs bounds the threads running the server's Go code at once
+	// (GOMAXPROCS); 0 means half the CPUs, leaving the rest to sandboxes.
+	ServerCPUs int // VOLTRUN_SERVER_CPUS
 	// SnapshotAfter: a function whose load took at least this long is
 	// imaged after its load, where the driver can (gvisor); 0 never.
 	SnapshotAfter time.Duration // VOLTRUN_SNAPSHOT_AFTER
@@ -70,6 +73,7 @@ var Vars = []Var{
 	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
 	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
+	{"VOLTRUN_SERVER_CPUS", "server-cpus", "0", "CPUs the server's own work may use at once (Go's GOMAXPROCS); 0 takes half of those available, rounded up, and leaves the rest to the sandboxes, which run on the same host. A GOMAXPROCS variable, when set, wins"},
 	{"VOLTRUN_SNAPSHOT_AFTER", "snapshot-after", "100ms", "with the gvisor sandbox, image a function right after its load when the load (its init code) took at least this long, and start its later instances from that image; 0 turns it off"},
 	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "10000", "recycle a warm instance after this many calls; 0 never"},
 	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
@@ -186,6 +190,10 @@ func (c *Config) parse(vals map[string]string) error {
 	c.PoolMemoryMB, err = strconv.Atoi(vals["VOLTRUN_POOL_MEMORY_MB"])
 	if err != nil || c.PoolMemoryMB < 0 || c.PoolMemoryMB > 1<<20 {
 		return fmt.Errorf("VOLTRUN_POOL_MEMORY_MB %q must be a whole number of MiB, 0 to turn pre-warming off", vals["VOLTRUN_POOL_MEMORY_MB"])
+	}
+	c.ServerCPUs, err = strconv.Atoi(vals["VOLTRUN_SERVER_CPUS"])
+	if err != nil || c.ServerCPUs < 0 || c.ServerCPUs > 1<<16 {
+		return fmt.Errorf("VOLTRUN_SERVER_CPUS %q must be a whole number of CPUs, 0 for half of them", vals["VOLTRUN_SERVER_CPUS"])
 	}
 	c.InstanceMaxCalls, err = strconv.Atoi(vals["VOLTRUN_INSTANCE_MAX_CALLS"])
 	if err != nil || c.InstanceMaxCalls < 0 {

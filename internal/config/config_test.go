@@ -18,7 +18,7 @@ func TestLoadDefaultsAndSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.DatabaseURL != "" || c.LogFormat != "console" || c.BodyLimit != 16<<20 || c.SnapshotAfter != 100*time.Millisecond {
+	if c.Addr != ":8080" || c.DatabaseURL != "" || c.LogFormat != "console" || c.BodyLimit != 16<<20 || c.SnapshotAfter != 100*time.Millisecond || c.ServerCPUs != 0 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	fi, err := os.Stat(filepath.Join(dir, SecretFile))
@@ -56,6 +56,8 @@ func TestInvalid(t *testing.T) {
 		"proxy":  {"VOLTRUN_TRUST_PROXY", "maybe", "VOLTRUN_TRUST_PROXY"},
 		"snap":   {"VOLTRUN_SNAPSHOT_AFTER", "-1s", "VOLTRUN_SNAPSHOT_AFTER"},
 		"snapms": {"VOLTRUN_SNAPSHOT_AFTER", "100", "VOLTRUN_SNAPSHOT_AFTER"},
+		"cpus":   {"VOLTRUN_SERVER_CPUS", "-1", "VOLTRUN_SERVER_CPUS"},
+		"cpusx":  {"VOLTRUN_SERVER_CPUS", "half", "VOLTRUN_SERVER_CPUS"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
