@@ -10,6 +10,10 @@ import (
 // by the language's own HTTP server, in interleaved rounds of one run: the
 // latency overhead at p50 (one connection, sequential) and throughput
 // (16 connections) as a share of the raw server's. Run with -benchtime 1x.
+// VoltRun runs as `voltrun server` in its own process, as the raw servers
+// do, with its default JSON log at info; VOLTRUN_* variables in this
+// process's environment reach it (VOLTRUN_SERVER_CPUS=2 runs it on both of
+// two CPUs).
 func BenchmarkVersusRaw(b *testing.B) {
 	const (
 		rounds   = 3
@@ -20,7 +24,7 @@ func BenchmarkVersusRaw(b *testing.B) {
 	for _, rt := range []string{"nodejs", "python"} {
 		b.Run(rt, func(b *testing.B) {
 			raw := startRaw(b, rt)
-			s := startServer(b, "", "", map[string]string{"VOLTRUN_LOG_LEVEL": "error"})
+			s := startProcess(b, b.TempDir(), nil)
 			auth := bearer(s.register("raw@example.com"))
 			code := map[string]string{"nodejs": `exports.handler = async (event) => event;`, "python": "def handler(event, context):\n    return event\n"}[rt]
 			s.deploy(auth, map[string]any{"name": "echo", "runtime": rt, "code": code, "public": true, "max_concurrency": 64})
