@@ -59,7 +59,7 @@ $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION):
 lint: $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION) ## golangci-lint with .golangci.yml
 	$(TOOLS)/golangci-lint-$(GOLANGCI_VERSION) run ./...
 
-bench: sandbox-init ## benchmarks with same-run baselines; figures go to docs/benchmarks.md
+bench: sandbox-init ## benchmarks with same-run baselines (throughput with wrk when installed); figures go to docs/benchmarks.md
 	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 2s -count 1 ./cmd/... ./internal/...
 
 release: web ## dist/: static binaries for linux/amd64 and arm64 with SHA256SUMS
