@@ -20,6 +20,16 @@ import (
 // A small load generator for the comparison benchmarks: the same client
 // drives the raw baseline servers and VoltRun, so the ratios are fair.
 
+// loadBody is what every request of these benchmarks posts, with either
+// client.
+const loadBody = `{"x":1}`
+
+// wrk's output: the non-2xx count it prints when there were any, and the rate.
+var (
+	wrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkRate   = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+)
+
 // endpoint is one HTTP URL under test.
 type endpoint struct {
 	url     string
@@ -55,7 +65,7 @@ func (tg endpoint) post(c *http.Client, body []byte) error {
 // returns their durations, sorted.
 func (tg endpoint) latency(n int) ([]time.Duration, error) {
 	c := tg.client(1)
-	body := []byte(`{"x":1}`)
+	body := []byte(loadBody)
 	out := make([]time.Duration, 0, n)
 	for range n {
 		start := time.Now()
@@ -75,7 +85,7 @@ func (tg endpoint) throughput(conns int, d time.Duration) (float64, error) {
 		return tg.wrk(path, conns, d)
 	}
 	c := tg.client(conns)
-	body := []byte(`{"x":1}`)
+	body := []byte(loadBody)
 	var done atomic.Int64
 	var firstErr atomic.Value
 	deadline := time.Now().Add(d)
@@ -103,10 +113,7 @@ func (tg endpoint) throughput(conns int, d time.Duration) (float64, error) {
 // on two CPUs Go's HTTP client takes ~100 µs of CPU a request, which
 // the servers under test then lack (docs/benchmarks.md).
 func (tg endpoint) wrk(path string, conns int, d time.Duration) (float64, error) {
-	script := `wrk.method = "POST"
-wrk.body = '{"x":1}'
-wrk.headers["Content-Type"] = "application/json"
-`
+	script := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", loadBody)
 	for k, v := range tg.headers {
 		script += fmt.Sprintf("wrk.headers[%q] = %q\n", k, v)
 	}
@@ -126,10 +133,10 @@ wrk.headers["Content-Type"] = "application/json"
 	if err != nil {
 		return 0, fmt.Errorf("wrk: %w: %s", err, out)
 	}
-	if m := regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`).FindSubmatch(out); m != nil {
+	if m := wrkNon2xx.FindSubmatch(out); m != nil {
 		return 0, fmt.Errorf("%s: %s responses were not 2xx:\n%s", tg.url, m[1], out)
 	}
-	m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+	m := wrkRate.FindSubmatch(out)
 	if m == nil {
 		return 0, fmt.Errorf("wrk printed no rate:\n%s", out)
 	}
