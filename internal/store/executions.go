@@ -244,13 +244,17 @@ func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) erro
 			return err
 		}
 		dropped = len(rows) - len(kept)
+		counted, err := meteredBefore(tx, kept)
+		if err != nil {
+			return err
+		}
 		for batch := range slices.Chunk(kept, s.rowsPerInsert()) {
 			if err := s.insertExecutions(tx, batch); err != nil {
 				return err
 			}
 		}
 		// Dropped records are metered too: they ran.
-		return s.meter(tx, rows, t)
+		return s.meter(tx, rows, kept, counted, t)
 	})
 	if err != nil {
 		return wrap("save executions", err)

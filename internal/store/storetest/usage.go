@@ -217,6 +217,8 @@ func testUsageMetering(t *testing.T, s core.Store) {
 	saveExecutions(t, s, ofGone)
 	want.Add(core.UsageTotals{Invocations: 1, DurationMS: 10, BilledMS: 10, MBMS: 2560})
 	wantTotals(t, s, q, want)
+	saveExecutions(t, s, ofGone) // no row tells it was counted; its mark does
+	wantTotals(t, s, q, want)
 	points, err := s.UsageSeries(ctx, q)
 	if err != nil || len(points) != 1 || !points[0].Start.Equal(h) || points[0].UsageTotals != want {
 		t.Fatalf("series = %+v, %v; want one point at %v", points, err, h)
