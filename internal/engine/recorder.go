@@ -141,37 +141,61 @@ func (r *Recorder) Run(ctx context.Context) {
 // Done is closed when Run has returned, after its final flush.
 func (r *Recorder) Done() <-chan struct{} { return r.done }
 
-// flush writes one batch and reports whether more records wait. On a
-// store error the batch stays pending for the next tick.
+// runningHold is how long the record of a running call waits before it is
+// written. Most calls end sooner, and their final record then replaces it
+// unwritten: writing it would cost a row that the final record rewrites
+// (6 % of the rows under load). This server's readers see it meanwhile
+// (Pending); other servers see a long call as running after this.
+const runningHold = time.Second
+
+// flush writes one batch and reports whether more records wait to be
+// written now. On a store error the batch stays pending for the next tick.
+// The records of calls running for less than runningHold stay pending,
+// unless the recorder is stopping.
 func (r *Recorder) flush(ctx context.Context) bool {
 	r.mu.Lock()
-	n := min(len(r.order), r.maxBatch)
-	if n == 0 {
+	taken := len(r.order)
+	held := make([]string, 0, 16)
+	ids := make([]string, 0, min(taken, r.maxBatch))
+	now := time.Now()
+	for i, id := range r.order {
+		if len(ids) == r.maxBatch {
+			taken = i
+			break
+		}
+		if e := r.pending[id]; !r.stopped && e.Status == core.ExecRunning && now.Sub(e.StartedAt) < runningHold {
+			held = append(held, id)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
 		r.mu.Unlock()
 		return false
 	}
-	ids := r.order[:n]
-	batch := make([]core.Execution, n)
+	batch := make([]core.Execution, len(ids))
 	for i, id := range ids {
 		batch[i] = r.pending[id]
 	}
 	r.mu.Unlock()
 
 	if err := r.store.SaveExecutions(ctx, batch); err != nil {
-		r.log.Error("write execution records; will retry", zap.Int("records", n), zap.Error(err))
+		r.log.Error("write execution records; will retry", zap.Int("records", len(batch)), zap.Error(err))
 		return false
 	}
 	r.mu.Lock()
+	// Held records keep their place, ahead of the records added meanwhile.
+	order := append(held, r.order[taken:]...)
 	for i, id := range ids {
 		// A record replaced while it was being written stays pending.
 		if cur, ok := r.pending[id]; ok && cur.Status == batch[i].Status && cur.FinishedAt.Equal(batch[i].FinishedAt) {
 			delete(r.pending, id)
 		} else if ok {
-			r.order = append(r.order, id)
+			order = append(order, id)
 		}
 	}
-	r.order = r.order[n:]
-	more := len(r.order) > 0
+	r.order = order
+	more := len(ids) == r.maxBatch
 	close(r.written)
 	r.written = make(chan struct{})
 	r.mu.Unlock()

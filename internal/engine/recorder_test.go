@@ -107,3 +107,82 @@ func TestRecorderReplaces(t *testing.T) {
 		t.Fatalf("%d rows, %v: want one", len(list), err)
 	}
 }
+
+// TestRecorderHoldsYoungRunning: the record of a call running for less than
+// runningHold is not written, unless the call ends (its final record is),
+// it runs on, or the recorder stops.
+func TestRecorderHoldsYoungRunning(t *testing.T) {
+	st, fn := fixture(t)
+	rec := NewRecorder(st, zap.NewNop(), 10, 5*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	go rec.Run(ctx)
+	stored := func(id string) *core.Execution {
+		t.Helper()
+		e, err := st.Execution(t.Context(), fn.OwnerID, id)
+		if core.ErrorCode(err) == core.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	add := func(e core.Execution) {
+		t.Helper()
+		if err := rec.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ends, runsOn := record(fn, core.ExecRunning), record(fn, core.ExecRunning)
+	old := record(fn, core.ExecRunning)
+	old.StartedAt = time.Now().Add(-2 * runningHold)
+	done := record(fn, core.ExecSucceeded)
+	for _, e := range []core.Execution{ends, runsOn, old, done} {
+		add(e)
+	}
+	wait, stop := context.WithTimeout(t.Context(), 5*time.Second)
+	defer stop()
+	for _, id := range []string{old.ID, done.ID} {
+		if err := rec.AwaitWritten(wait, id); err != nil {
+			t.Fatalf("record %s not written: %v", id, err)
+		}
+	}
+	if e := stored(old.ID); e == nil || e.Status != core.ExecRunning {
+		t.Fatalf("a call running for %v is stored as %+v", 2*runningHold, e)
+	}
+	time.Sleep(20 * time.Millisecond) // a few more ticks
+	for _, id := range []string{ends.ID, runsOn.ID} {
+		if e := stored(id); e != nil {
+			t.Fatalf("a call running for less than %v was written: %+v", runningHold, e)
+		}
+		if _, ok := rec.Pending(id); !ok {
+			t.Fatalf("held record %s is not pending", id)
+		}
+	}
+
+	ends.Status, ends.FinishedAt = core.ExecSucceeded, time.Now().UTC()
+	add(ends)
+	if err := rec.AwaitWritten(wait, ends.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e := stored(ends.ID); e == nil || e.Status != core.ExecSucceeded {
+		t.Fatalf("a call that ended is stored as %+v", e)
+	}
+
+	deadline := time.Now().Add(runningHold + 2*time.Second)
+	for stored(runsOn.ID) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("a call running for over %v was never written", runningHold)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	atStop := record(fn, core.ExecRunning)
+	add(atStop)
+	cancel()
+	<-rec.Done()
+	if e := stored(atStop.ID); e == nil || e.Status != core.ExecRunning {
+		t.Fatalf("a running record pending at stop is stored as %+v", e)
+	}
+}
