@@ -269,3 +269,26 @@ func TestLocalLargeEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestPythonBootstrapLeavesOsToTheHandler: the Python bootstrap starts
+// without the os module (2-3 ms of a cold start), yet a handler that
+// imports it afterwards sees the environment the bootstrap set and not
+// what it took out.
+func TestPythonBootstrapLeavesOsToTheHandler(t *testing.T) {
+	t.Parallel()
+	l := startLocalWith(t, sandbox.RuntimePython, map[string]string{"main.py": `import sys
+BEFORE = "os" in sys.modules
+import os
+def handler(e, c):
+    env = os.environ
+    return [BEFORE, env.get("FOO"), env.get("AWS_LAMBDA_FUNCTION_NAME"), env.get("VOLTRUN_FUNCTION_MEMORY_MB"), env.get("VOLTRUN_TASK_ROOT")]
+`}, localOptions{})
+	req := sandbox.LoadRequest{Handler: "main.handler", Env: map[string]string{"FOO": "bär"}, FunctionName: "fn-env", MemoryMB: 256}
+	if err := l.client.Load(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "e", Deadline: time.Now().Add(5 * time.Second)}, nil)
+	if want := `[false,"bär","fn-env","256",null]`; err != nil || string(res.Payload) != want {
+		t.Fatalf("the handler saw %s (%+v, %v), want %s", res.Payload, res, err, want)
+	}
+}

@@ -2,22 +2,48 @@
 # on fd 3, writes framed responses on fd 4 and leaves stdout/stderr to the
 # function. The protocol is documented in internal/runtime/doc.go.
 import _json
-import os
+import posix
 import sys
 import time
 
-TASK_ROOT = os.environ.pop("VOLTRUN_TASK_ROOT", "/var/task")
-os.environ.pop("VOLTRUN_RELAYED_OUTPUT", None)  # only the Node bootstrap uses it
-BOOT_FILE = os.path.abspath(__file__)
+# The bootstrap does without the os module: importing it (with stat,
+# posixpath and _collections_abc) costs 2-3 ms of every cold start, which a
+# handler that needs it pays when it imports it. os.environ, once imported,
+# wraps posix.environ (the same dict), so the environment kept there and
+# with putenv is what the handler's os.environ and its subprocesses see.
+_FSENC = sys.getfilesystemencoding()
+
+
+def _setenv(key, value):
+    """os.environ[key] = value."""
+    k, v = key.encode(_FSENC, "surrogateescape"), value.encode(_FSENC, "surrogateescape")
+    posix.putenv(k, v)
+    posix.environ[k] = v
+
+
+def _popenv(key, default=None):
+    """os.environ.pop(key, default)."""
+    k = key.encode(_FSENC, "surrogateescape")
+    v = posix.environ.pop(k, None)
+    if v is None:
+        return default
+    posix.unsetenv(k)
+    return v.decode(_FSENC, "surrogateescape")
+
+
+TASK_ROOT = _popenv("VOLTRUN_TASK_ROOT", "/var/task")
+_popenv("VOLTRUN_RELAYED_OUTPUT")  # only the Node bootstrap uses it
+BOOT_FILE = __file__ if __file__.startswith("/") else posix.getcwd() + "/" + __file__
 # Frames of the import machinery are not the user's (importlib's own are
-# "<frozen ...>"; import_module's live in this directory).
-IMPORTLIB_DIR = os.path.join(os.path.dirname(os.__file__), "importlib") + os.sep
+# "<frozen ...>"; import_module's live in the standard library's importlib,
+# beside encodings, which every interpreter imports at start).
+IMPORTLIB_DIR = sys.modules["encodings"].__path__[0].rpartition("/")[0] + "/importlib/"
 REQ_FD, RES_FD = 3, 4
 MAX_RESULT = 6 << 20
 MARK = "\x1evoltrun:mark:%d\x1e\n"
 LOAD, INVOKE, SEED, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LISRKFOE"
 
-_write = os.write
+_write = posix.write
 
 
 # JSON through CPython's C codec (_json), the same code json.loads and
@@ -148,15 +174,18 @@ class Bootstrap:
         self.direct = req.get("direct_output") is True
         try:
             for k, v in (req.get("env") or {}).items():
-                os.environ[k] = str(v)
+                _setenv(k, str(v))
             self.fn = {
                 "name": req.get("function_name") or "",
                 "version": req.get("function_version") or "$LATEST",
                 "memory": req.get("memory_mb") or 0,
             }
-            os.environ["VOLTRUN_FUNCTION_NAME"] = os.environ["AWS_LAMBDA_FUNCTION_NAME"] = self.fn["name"]
-            os.environ["VOLTRUN_FUNCTION_VERSION"] = os.environ["AWS_LAMBDA_FUNCTION_VERSION"] = self.fn["version"]
-            os.environ["VOLTRUN_FUNCTION_MEMORY_MB"] = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(self.fn["memory"])
+            for name in ("VOLTRUN_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_NAME"):
+                _setenv(name, self.fn["name"])
+            for name in ("VOLTRUN_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_VERSION"):
+                _setenv(name, self.fn["version"])
+            for name in ("VOLTRUN_FUNCTION_MEMORY_MB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"):
+                _setenv(name, str(self.fn["memory"]))
             self.handler, err = self.import_handler(req.get("handler") or "")
         except Exception as e:
             err = failure("init_error", e)
@@ -247,9 +276,9 @@ def read_exact(f, n):
 
 def main():
     # Keep the protocol fds out of the function's subprocesses.
-    os.set_inheritable(REQ_FD, False)
-    os.set_inheritable(RES_FD, False)
-    rf = os.fdopen(REQ_FD, "rb", buffering=1 << 16)
+    posix.set_inheritable(REQ_FD, False)
+    posix.set_inheritable(RES_FD, False)
+    rf = open(REQ_FD, "rb", buffering=1 << 16)
     boot = Bootstrap()
     send(READY, _dumps({"runtime": "python", "version": sys.version.split()[0]}))
     # A process's first compile() takes ~1 ms, mostly page faults (~50) for
