@@ -53,11 +53,11 @@ const meterBatch = 1000
 // row was not yet metered before this save (counted, from meteredBefore):
 // its final record replaces a running one and is never replaced by an
 // earlier state, and the recorder of the one server that ran it saves its
-// records, a batch at a time. Asynchronous records can be (a redelivery may save an
-// earlier state over a finished one), and dropped records (their function
-// is gone) leave no row, so those count when their usage_marks row is
-// inserted, and a mark already there is skipped. The stored row spares a
-// synchronous call the mark, a quarter of the cost of saving a batch.
+// records, a batch at a time. Asynchronous records can be replaced by an
+// earlier state (a redelivery), and dropped records (their function is
+// gone) leave no row, so those count when their usage_marks row is
+// inserted, and a mark already there is skipped. The marks cost about a
+// quarter of saving a batch of synchronous calls.
 func (s *Store) meter(tx *gorm.DB, rows, kept []executionRow, counted map[string]bool, at time.Time) error {
 	stored := make(map[string]bool, len(kept))
 	for i := range kept {
@@ -67,9 +67,8 @@ func (s *Store) meter(tx *gorm.DB, rows, kept []executionRow, counted map[string
 	fresh := make(map[string]bool, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		e := core.Execution{Status: core.ExecStatus(r.Status), Trigger: r.Trigger, Reason: r.Reason}
 		switch {
-		case !core.Metered(&e):
+		case !r.metered():
 		case r.Trigger != core.TriggerAsync && stored[r.ID]:
 			fresh[r.ID] = !counted[r.ID]
 		default:
@@ -108,8 +107,7 @@ func meteredBefore(tx *gorm.DB, kept []executionRow) (map[string]bool, error) {
 	var ids []string
 	for i := range kept {
 		r := &kept[i]
-		e := core.Execution{Status: core.ExecStatus(r.Status), Trigger: r.Trigger, Reason: r.Reason}
-		if r.Trigger != core.TriggerAsync && core.Metered(&e) {
+		if r.Trigger != core.TriggerAsync && r.metered() {
 			ids = append(ids, r.ID)
 		}
 	}
@@ -120,14 +118,19 @@ func meteredBefore(tx *gorm.DB, kept []executionRow) (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range prior {
-			e := core.Execution{Status: core.ExecStatus(p.Status), Trigger: p.Trigger, Reason: p.Reason}
-			if core.Metered(&e) {
+		for i := range prior {
+			if p := &prior[i]; p.metered() {
 				counted[strings.ToLower(p.ID)] = true
 			}
 		}
 	}
 	return counted, nil
+}
+
+// metered reports whether the record counts towards usage (core.Metered).
+func (r *executionRow) metered() bool {
+	e := core.Execution{Status: core.ExecStatus(r.Status), Trigger: r.Trigger, Reason: r.Reason}
+	return core.Metered(&e)
 }
 
 // markCounted inserts a mark per row and returns the rows whose mark is
