@@ -10,9 +10,15 @@ export CGO_ENABLED := 0
 WEB_SRC := $(shell find web/app web/components web/lib web/public -type f 2>/dev/null) \
 	web/package.json web/next.config.ts web/postcss.config.mjs web/tsconfig.json
 
-# The sandbox init the server embeds (cmd/voltrun-sandbox-init), rebuilt
-# before every build that embeds it; GOARCH picks its architecture.
+# The sandbox inits the server embeds, rebuilt before every build that
+# embeds them: cmd/voltrun-sandbox-init (Go; GOARCH picks its architecture)
+# and cmd/voltrun-nsinit (C, static; NSINIT_CC picks the compiler).
 INIT_BIN := cmd/voltrun/sandboxinit/voltrun-sandbox-init
+NSINIT_BIN := cmd/voltrun/sandboxinit/voltrun-nsinit
+NSINIT_CC ?= gcc
+# release's compilers per architecture (Debian: gcc-aarch64-linux-gnu).
+NSINIT_CC_amd64 ?= x86_64-linux-gnu-gcc
+NSINIT_CC_arm64 ?= aarch64-linux-gnu-gcc
 TAGS := -tags sandboxinit
 
 .PHONY: build sandbox-init web run test test-go test-web test-e2e test-short lint bench release docker clean
@@ -20,8 +26,9 @@ TAGS := -tags sandboxinit
 build: web sandbox-init ## build bin/voltrun (static, with the dashboard and the sandbox init embedded)
 	$(GO) build $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o bin/voltrun ./cmd/voltrun
 
-sandbox-init: ## the standalone sandbox init embedded by the builds below
+sandbox-init: ## the sandbox inits embedded by the builds below (needs gcc and a static libc)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(INIT_BIN) ./cmd/voltrun-sandbox-init
+	CC=$(NSINIT_CC) scripts/build-nsinit.sh $(NSINIT_BIN)
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund
@@ -65,7 +72,8 @@ bench: sandbox-init ## benchmarks with same-run baselines (throughput with wrk w
 release: web ## dist/: static binaries for linux/amd64 and arm64 with SHA256SUMS
 	rm -rf dist && mkdir -p dist
 	for arch in amd64 arm64; do \
-		$(MAKE) --no-print-directory sandbox-init GOOS=linux GOARCH=$$arch && \
+		cc=$(NSINIT_CC_amd64); [ $$arch = arm64 ] && cc=$(NSINIT_CC_arm64); \
+		$(MAKE) --no-print-directory sandbox-init GOOS=linux GOARCH=$$arch NSINIT_CC=$$cc && \
 		GOOS=linux GOARCH=$$arch $(GO) build $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o dist/voltrun-$(VERSION)-linux-$$arch ./cmd/voltrun || exit 1; \
 	done
 	$(MAKE) --no-print-directory sandbox-init

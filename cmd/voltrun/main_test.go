@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // sandbox, except under CI=true, where that is a failure.
 func requireSandbox(t testing.TB) {
 	t.Helper()
-	err := linuxns.New(linuxns.Options{}).Available()
+	err := linuxns.New(linuxns.Options{NSInit: nsInit}).Available()
 	if err == nil {
 		return
 	}

@@ -4,8 +4,12 @@ package main
 
 import _ "embed"
 
-// sandboxInit is cmd/voltrun-sandbox-init, built for this binary's
-// architecture by `make` before the build that embeds it.
-//
-//go:embed sandboxinit/voltrun-sandbox-init
-var sandboxInit []byte
+// sandboxInit is cmd/voltrun-sandbox-init (the linuxns spawner and the
+// gvisor init) and nsInit cmd/voltrun-nsinit (the linuxns init), built for
+// this binary's architecture by `make` before the build that embeds them.
+var (
+	//go:embed sandboxinit/voltrun-sandbox-init
+	sandboxInit []byte
+	//go:embed sandboxinit/voltrun-nsinit
+	nsInit []byte
+)

@@ -2,7 +2,8 @@
 
 package main
 
-// sandboxInit is nil in a build without the sandboxinit tag (a plain `go
-// build` or `go test`): the linuxns driver then re-executes this binary as
-// the sandbox init, which works but starts slower and holds more memory.
-var sandboxInit []byte
+// Without the sandboxinit tag (a plain `go build` or `go test`) the
+// sandbox inits are not embedded: the linuxns driver, which needs nsInit,
+// reports itself unavailable and says to build with make, and the gvisor
+// driver re-executes this binary as its init.
+var sandboxInit, nsInit []byte

@@ -14,6 +14,7 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox"
 	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
+	"github.com/voltrun/voltrun/internal/sandbox/sandboxtest"
 )
 
 func TestMain(m *testing.M) {
@@ -21,6 +22,17 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// newLinuxns returns a linuxns driver with the sandbox init the server
+// embeds.
+func newLinuxns(t testing.TB) *linuxns.Driver {
+	t.Helper()
+	nsInit, err := sandboxtest.BuildNSInit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return linuxns.New(linuxns.Options{StateDir: t.TempDir(), NSInit: nsInit})
 }
 
 // realEngine returns an engine on the linuxns driver, recording into a real
@@ -33,7 +45,7 @@ func realEngine(t *testing.T, ttl time.Duration) (*Engine, *core.Function) {
 // realEngineWith is realEngine with a pre-warm pool of poolMB.
 func realEngineWith(t *testing.T, ttl time.Duration, poolMB int) (*Engine, *core.Function) {
 	t.Helper()
-	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
+	d := newLinuxns(t)
 	return engineOn(t, d, Options{IdleTTL: ttl, PoolMemoryMB: poolMB})
 }
 

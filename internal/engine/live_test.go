@@ -12,7 +12,6 @@ import (
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
-	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 // fakePublisher remembers what the engine publishes.
@@ -48,7 +47,7 @@ func (p *fakePublisher) seen() []string {
 // prints a line and returns its execution id.
 func liveEngine(t *testing.T, pub LogPublisher) (*Engine, *Recorder, core.ExecutionStore, *core.Function) {
 	t.Helper()
-	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
+	d := newLinuxns(t)
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)

@@ -10,13 +10,12 @@ import (
 
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/sandbox"
-	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 // runningPool starts a pre-warm pool on the real driver.
 func runningPool(t *testing.T, budgetMB int, seeds ...class) *prewarm {
 	t.Helper()
-	d := linuxns.New(linuxns.Options{StateDir: t.TempDir()})
+	d := newLinuxns(t)
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but the linuxns sandbox cannot run here: %v", err)

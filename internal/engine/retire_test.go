@@ -50,7 +50,7 @@ func (d *imagingDriver) image(scope string) (string, bool) {
 // imagingEngine is realEngine on an imagingDriver, imaging every load.
 func imagingEngine(t *testing.T) (*Engine, *imagingDriver, *core.Function) {
 	t.Helper()
-	d := &imagingDriver{Driver: linuxns.New(linuxns.Options{StateDir: t.TempDir()}), images: map[string]string{}}
+	d := &imagingDriver{Driver: newLinuxns(t), images: map[string]string{}}
 	e, fn := engineOn(t, d, Options{IdleTTL: time.Hour, SnapshotAfter: time.Nanosecond})
 	return e, d, fn
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/engine"
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
+	"github.com/voltrun/voltrun/internal/sandbox/sandboxtest"
 	"github.com/voltrun/voltrun/internal/store"
 )
 
@@ -28,7 +29,11 @@ func TestMain(m *testing.M) {
 // warm call that prints ten lines: without a publisher, publishing to the
 // embedded NATS with nobody listening, and with a reader subscribed.
 func BenchmarkWarmCallLiveLogs(b *testing.B) {
-	d := linuxns.New(linuxns.Options{StateDir: b.TempDir()})
+	nsInit, err := sandboxtest.BuildNSInit()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := linuxns.New(linuxns.Options{StateDir: b.TempDir(), NSInit: nsInit})
 	if err := d.Available(); err != nil {
 		b.Skipf("the linuxns sandbox cannot run here: %v", err)
 	}

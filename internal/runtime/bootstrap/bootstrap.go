@@ -105,6 +105,14 @@ func CommandFor(rt string, memoryMB int, bootDir string) (Command, error) {
 	return Command{}, fmt.Errorf("%w: unknown runtime %q", sandbox.ErrInvalidSpec, rt)
 }
 
+// File is one bootstrap: its name in Dir and its contents.
+type File struct{ Name, Body string }
+
+// Files lists the embedded bootstraps, as Write writes them.
+func Files() []File {
+	return []File{{nodeBootstrap, nodeSource}, {pythonBootstrap, pythonSource}, {pythonStart, pythonStartSource}}
+}
+
 // Write writes the embedded bootstraps into dir (created if needed),
 // world-readable.
 func Write(dir string) error {
@@ -112,8 +120,8 @@ func Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // see above
 		return fmt.Errorf("write bootstraps: %w", err)
 	}
-	for _, b := range [][2]string{{nodeBootstrap, nodeSource}, {pythonBootstrap, pythonSource}, {pythonStart, pythonStartSource}} {
-		if err := writeFile(filepath.Join(dir, b[0]), b[1]); err != nil {
+	for _, b := range Files() {
+		if err := writeFile(filepath.Join(dir, b.Name), b.Body); err != nil {
 			return fmt.Errorf("write bootstraps: %w", err)
 		}
 	}

@@ -32,17 +32,17 @@ var benchFuncs = map[string]map[string]string{
 
 var benchHandlers = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
 
-// benchDriver returns a driver running the standalone sandbox init, or
-// re-executing the test binary when reexec is set.
-func benchDriver(b *testing.B, reexec bool) *Driver {
-	var init []byte
-	if !reexec {
-		var err error
-		if init, err = sandboxtest.BuildInit(); err != nil {
-			b.Fatal(err)
-		}
+// benchDriver returns a driver with the init and spawner the server embeds.
+func benchDriver(b *testing.B) *Driver {
+	init, err := sandboxtest.BuildInit()
+	if err != nil {
+		b.Fatal(err)
 	}
-	d := New(Options{StateDir: b.TempDir(), Init: init})
+	nsInit, err := sandboxtest.BuildNSInit()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := New(Options{StateDir: b.TempDir(), NSInit: nsInit, Init: init})
 	if err := d.Available(); err != nil {
 		b.Skipf("linuxns unavailable: %v", err)
 	}
@@ -62,8 +62,8 @@ func benchCode(b *testing.B, rt string) string {
 	return dir
 }
 
-func benchColdStart(b *testing.B, rt string, reexec bool) {
-	d := benchDriver(b, reexec)
+func benchColdStart(b *testing.B, rt string) {
+	d := benchDriver(b)
 	code := benchCode(b, rt)
 	ctx := context.Background()
 	var ready, loads, firsts []time.Duration
@@ -104,7 +104,7 @@ func benchColdStart(b *testing.B, rt string, reexec bool) {
 // spawner fork the inits. It reports Create with 1 GiB of live heap in this
 // process as a ratio of Create without it.
 func BenchmarkCreateUnderHeap(b *testing.B) {
-	d := benchDriver(b, false)
+	d := benchDriver(b)
 	code := benchCode(b, sandbox.RuntimePython)
 	ctx := context.Background()
 	create := func() time.Duration {
@@ -140,7 +140,7 @@ func BenchmarkCreateUnderHeap(b *testing.B) {
 }
 
 func benchWarm(b *testing.B, rt string) {
-	d := benchDriver(b, false)
+	d := benchDriver(b)
 	ctx := context.Background()
 	inst, err := d.Create(ctx, sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)})
 	if err != nil {
@@ -182,14 +182,10 @@ func benchBare(b *testing.B, path string, args ...string) {
 	b.ReportMetric(ms(p(lat, 50)), "p50-ms")
 }
 
-func BenchmarkColdStartNode(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode, false) }
-func BenchmarkColdStartPython(b *testing.B) { benchColdStart(b, sandbox.RuntimePython, false) }
+func BenchmarkColdStartNode(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode) }
+func BenchmarkColdStartPython(b *testing.B) { benchColdStart(b, sandbox.RuntimePython) }
 
-// The same with the test binary re-executed as the init: what the
-// standalone init saves.
-func BenchmarkColdStartNodeReexec(b *testing.B)   { benchColdStart(b, sandbox.RuntimeNode, true) }
-func BenchmarkColdStartPythonReexec(b *testing.B) { benchColdStart(b, sandbox.RuntimePython, true) }
-func BenchmarkWarmInvokeNode(b *testing.B)        { benchWarm(b, sandbox.RuntimeNode) }
+func BenchmarkWarmInvokeNode(b *testing.B) { benchWarm(b, sandbox.RuntimeNode) }
 func BenchmarkWarmInvokePython(b *testing.B) {
 	benchWarm(b, sandbox.RuntimePython)
 }

@@ -10,19 +10,21 @@
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
 //
-// The spawner is the init binary in another mode (nsinit.SpawnerArg0), one
-// per driver, started on first use and again if it exits. Forking from it
-// rather than from the server keeps a sandbox's start from growing with the
-// server's memory (nsinit.runSpawner says why); CLONE_PARENT keeps each init
-// the server's child, so the server reaps it and it dies with the server.
+// The spawner is cmd/voltrun-sandbox-init run as nsinit.SpawnerArg0 (or,
+// without Options.Init, this binary re-executed: main() must then call
+// Reexec first), one per driver, started on first use and again if it
+// exits. Forking from it rather than from the server keeps a sandbox's
+// start from growing with the server's memory (nsinit.runSpawner says
+// why); CLONE_PARENT keeps each init the server's child, so the server
+// reaps it and it dies with the server.
 //
-// The init is Options.Init, a standalone build of cmd/voltrun-sandbox-init
-// that the server embeds and executes from a sealed memory file; without
-// it the server re-executes /proc/self/exe with a marker, and main() must
-// call Reexec first so that the child runs the init stage instead of the
-// server. The standalone init skips the server's package initialisation
-// (tens of milliseconds) and keeps ~0.7 MiB per idle instance instead of
-// ~4.5 MiB. The init itself is package nsinit.
+// The init is Options.NSInit, cmd/voltrun-nsinit: a static C program that
+// the server embeds and the spawner executes from a sealed memory file.
+// It runs at every cold start and stays for the life of every instance, so
+// it is small: it does without the ~4 ms a Go init spent starting its own
+// runtime, and holds ~150 KiB instead of ~700. What varies with the host and
+// the instance it is told (nsinit.Config).
+//
 // The init waits for the host to place it in the instance's cgroups, builds
 // a read-only root (read-only binds of /usr and the code at /var/task, the
 // bootstraps at /opt/voltrun, a synthesized /etc, a minimal /dev, a

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -46,10 +45,12 @@ type Options struct {
 	Hostname string
 	// StartTimeout bounds Create when its ctx has no deadline. Default 10 s.
 	StartTimeout time.Duration
-	// Init is a standalone build of the sandbox init
-	// (cmd/voltrun-sandbox-init). Nil re-executes this binary instead,
-	// which then runs every package's init in every sandbox it starts:
-	// tens of milliseconds and a few MiB more per instance for a server.
+	// NSInit is the sandbox init, cmd/voltrun-nsinit (a static C
+	// program, built by make). Without it the driver is unavailable.
+	NSInit []byte
+	// Init is a standalone build of cmd/voltrun-sandbox-init, run as the
+	// spawner. Nil re-executes this binary instead, whose memory then
+	// sets the cost of every fork (nsinit.runSpawner).
 	Init []byte
 }
 
@@ -59,7 +60,6 @@ type Driver struct {
 	log  *zap.Logger
 
 	probeOnce sync.Once
-	initPath  string // the sandbox init to execute
 	spawner   *spawner
 	seccomp   []byte // the filter every init installs
 	pyCode    []byte // the compiled Python bootstrap; nil: each sandbox compiles it
@@ -118,16 +118,17 @@ func (d *Driver) probe() error {
 			d.log.Warn("linuxns driver unavailable", zap.Error(d.probeErr))
 			return
 		}
-		d.initPath = "/proc/self/exe"
+		nsInit, err := sealedExecutable("voltrun-nsinit", d.opts.NSInit)
+		if err != nil {
+			d.probeErr = fmt.Errorf("%w: %w", sandbox.ErrUnavailable, err)
+			return
+		}
+		d.spawner = &spawner{init: nsInit}
 		if d.opts.Init != nil {
-			path, err := sealedExecutable("voltrun-sandbox-init", d.opts.Init)
-			if err != nil {
-				d.log.Warn("standalone sandbox init unusable; re-executing the server instead", zap.Error(err))
-			} else {
-				d.initPath = path
+			if d.spawner.exe, err = sealedExecutable("voltrun-sandbox-init", d.opts.Init); err != nil {
+				d.log.Warn("standalone spawner unusable; re-executing the server instead", zap.Error(err))
 			}
 		}
-		d.spawner = &spawner{initPath: d.initPath}
 		d.log.Info("linuxns driver ready", zap.String("cgroups", d.cg.Version()), zap.Strings("runtimes", d.runtimes))
 	})
 	return d.probeErr
@@ -136,6 +137,9 @@ func (d *Driver) probe() error {
 func (d *Driver) check() error {
 	unavailable := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", sandbox.ErrUnavailable, fmt.Sprintf(format, args...))
+	}
+	if d.opts.NSInit == nil {
+		return unavailable("this binary has no sandbox init (cmd/voltrun-nsinit): build it with make, which embeds it")
 	}
 	if !hookCalled.Load() {
 		return unavailable("linuxns.Reexec was not called at the start of main (or TestMain), so sandboxes cannot start")
@@ -239,7 +243,10 @@ func (i *instance) start(ctx context.Context) error {
 	if i.spec.Runtime == sandbox.RuntimePython {
 		cfg.PythonCode = i.d.pyCode
 	}
-	b, _ := json.Marshal(cfg)
+	b, err := cfg.Encode()
+	if err != nil {
+		return fmt.Errorf("send init config: %w", err)
+	}
 	_, err = pipes.config.Write(b)
 	_ = pipes.config.Close()
 	pipes.config = nil

@@ -65,32 +65,32 @@ func newPolledPipe(name string) (r, w *os.File, err error) {
 	return os.NewFile(uintptr(p[0]), name+"-r"), os.NewFile(uintptr(p[1]), name+"-w"), nil
 }
 
-// sealedExecutable puts b in a sealed memory file and returns a path that
-// executes it. The descriptor stays open, close-on-exec, for the life of
-// the process, numbered above the few a child is given so that setting up
-// a child's descriptors never overwrites it before the exec.
-func sealedExecutable(name string, b []byte) (string, error) {
+// sealedExecutable puts b in a sealed memory file, kept open close-on-exec
+// for the life of the process and numbered above the few descriptors a
+// child is given, so that setting up a child's descriptors never
+// overwrites it before the exec (execPath).
+func sealedExecutable(name string, b []byte) (*os.File, error) {
 	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
-		return "", fmt.Errorf("memfd_create: %w", err)
+		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
 	defer unix.Close(fd)
 	for rest := b; len(rest) > 0; {
 		n, err := unix.Write(fd, rest)
 		if err != nil {
-			return "", fmt.Errorf("write %s: %w", name, err)
+			return nil, fmt.Errorf("write %s: %w", name, err)
 		}
 		rest = rest[n:]
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		return "", fmt.Errorf("seal %s: %w", name, err)
+		return nil, fmt.Errorf("seal %s: %w", name, err)
 	}
 	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
 	if err != nil {
-		return "", fmt.Errorf("keep %s: %w", name, err)
+		return nil, fmt.Errorf("keep %s: %w", name, err)
 	}
-	return fmt.Sprintf("/proc/self/fd/%d", high), nil
+	return os.NewFile(uintptr(high), name), nil
 }
 
 // startInit has the spawner start the sandbox init with the instance's
@@ -171,13 +171,15 @@ func (s *spawner) startInit(uidBase int, codeDir *os.File, cg cgroup) (*os.Proce
 // exited, and no init was started.
 var errSpawnerGone = errors.New("sandbox spawner exited")
 
-// spawner is the host's end of the sandbox spawner, a small process (the
-// init binary, nsinit.SpawnerArg0) that starts every sandbox init: forking
+// spawner is the host's end of the sandbox spawner, a small process
+// (cmd/voltrun-sandbox-init as nsinit.SpawnerArg0) that starts every
+// sandbox init: forking
 // a process that gets a new user namespace costs time in proportion to
 // the forking process's memory (see nsinit.runSpawner). It is started on
 // first use and again if it exits.
 type spawner struct {
-	initPath string
+	exe  *os.File // the spawner's executable; nil: this binary, re-executed
+	init *os.File // the init's executable, handed to every spawner
 	// timeout bounds a request: a spawn takes milliseconds, and a spawner
 	// that does not answer in this long (stopped, wedged) is killed and
 	// replaced rather than left to hold every Create. Default spawnTimeout.
@@ -266,6 +268,14 @@ func (s *spawner) roundTrip(req, rights []byte) (int, error) {
 	return reply.Pid, nil
 }
 
+// path is the path that executes the spawner in a child of this process.
+func (s *spawner) path() string {
+	if s.exe == nil {
+		return "/proc/self/exe"
+	}
+	return fmt.Sprintf("/proc/self/fd/%d", s.exe.Fd())
+}
+
 func (s *spawner) start() error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -273,6 +283,17 @@ func (s *spawner) start() error {
 	}
 	host, theirs := os.NewFile(uintptr(fds[0]), "spawner"), os.NewFile(uintptr(fds[1]), "spawner-child")
 	defer theirs.Close()
+	// The child gets the init through a low-numbered copy: the Go runtime
+	// sets a child up with descriptors numbered above every one it is
+	// given, and one above s.init could be s.exe's, which it would
+	// overwrite before the exec.
+	low, err := unix.FcntlInt(s.init.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		_ = host.Close()
+		return fmt.Errorf("sandbox spawner: %w", err)
+	}
+	init := os.NewFile(uintptr(low), "init") //nolint:gosec // a descriptor: non-negative
+	defer init.Close()
 	if s.timeout == 0 {
 		s.timeout = spawnTimeout
 	}
@@ -284,12 +305,12 @@ func (s *spawner) start() error {
 		}
 	}
 	cmd := &exec.Cmd{
-		Path:       s.initPath,
+		Path:       s.path(),
 		Args:       []string{nsinit.SpawnerArg0},
 		Env:        []string{nsinit.EnvKey + "=" + nsinit.EnvVal, "GOMAXPROCS=1"},
 		Dir:        "/",
 		Stderr:     os.Stderr,
-		ExtraFiles: []*os.File{theirs}, // fd 3
+		ExtraFiles: []*os.File{theirs, init}, // fds 3 and 4
 		// Dies with the server; the inits it started are the server's
 		// children and outlive it only as long as the server does.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},

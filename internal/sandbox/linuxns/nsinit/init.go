@@ -3,173 +3,173 @@
 package nsinit
 
 import (
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	goruntime "runtime"
+	"strconv"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
-	"github.com/voltrun/voltrun/internal/sandbox/initproc"
 )
 
-// The init recognises itself by both its argv[0] and an environment marker,
-// so neither alone (a user running "voltrun" with a strange name) triggers
-// it. The driver starts it with Arg0 and EnvKey=EnvVal.
+// Arg0 is the init's argv[0]. EnvKey=EnvVal, with SpawnerArg0, marks the
+// spawner, so that neither alone (a user running "voltrun" with a strange
+// name) starts one.
 const (
 	Arg0   = "voltrun-sandbox-init"
 	EnvKey = "_VOLTRUN_SANDBOX_INIT"
 	EnvVal = "1"
 )
 
-// Identities inside the sandbox (mapped to Options.UIDBase + id on the host).
+// Identities inside the sandbox (mapped to Options.UIDBase + id on the
+// host), as the init uses them.
 const (
-	sandboxUID = 1000  // runs the interpreter and the user's code
-	sandboxGID = 1000  //
-	initUID    = 65534 // the init drops to this after starting the runtime
+	sandboxUID = 1000 // runs the interpreter and the user's code
+	sandboxGID = 1000
 )
 
-// Config is sent by the host, as JSON, on the init's fd 5.
-type Config struct {
-	Runtime   string `json:"runtime"`
-	MemoryMB  int    `json:"memory_mb"`
-	TmpSizeMB int    `json:"tmp_size_mb"`
-	Hostname  string `json:"hostname"`
-	CodeDir   bool   `json:"code_dir"` // fd 6 is the code directory
-	// CgroupTasks are v1 "tasks" files the init writes "0" to, moving
-	// its forking thread (and so the runtime) into the instance's groups.
-	CgroupTasks []string `json:"cgroup_tasks"`
-	// Seccomp is the filter to install (seccompfilter.Program).
-	Seccomp []byte `json:"seccomp"`
-	// PythonCode is the compiled Python bootstrap (runtime.CompilePython)
-	// for a Python sandbox; without it the runtime compiles the source.
-	PythonCode []byte `json:"python_code,omitempty"`
-}
-
-// Reexec runs the sandbox init stage, or the spawner that starts inits,
-// when this process is one, and reports false otherwise; when it is one,
-// Reexec never returns. Both the standalone init and, through
-// linuxns.Reexec, the server call it first thing in main.
+// Reexec runs the spawner when this process is one, and reports false
+// otherwise; when it is one, Reexec never returns. Both the standalone
+// init binary and, through linuxns.Reexec, the server call it first thing
+// in main.
 func Reexec() bool {
-	if len(os.Args) == 0 || os.Getenv(EnvKey) != EnvVal {
+	if len(os.Args) == 0 || os.Args[0] != SpawnerArg0 || os.Getenv(EnvKey) != EnvVal {
 		return false
 	}
 	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit(0) in
 	// a race-enabled test binary sleeps a second in the race runtime's
 	// finaliser, delaying every clean runtime exit.
-	switch os.Args[0] {
-	case Arg0:
-		syscall.Exit(runInit())
-	case SpawnerArg0:
-		syscall.Exit(runSpawner())
-	}
+	syscall.Exit(runSpawner())
 	return false
 }
 
-// runInit is PID 1 of the sandbox's namespaces. It builds the root
-// filesystem, locks the process down, starts the runtime as an
-// unprivileged user, then reaps orphans until the runtime exits, and exits
-// with the runtime's status (128+signal for a signal), which takes the whole
-// namespace down with it.
-func runInit() int {
-	// Capability bounding sets are per thread and the runtime is forked
-	// from the calling thread: keep everything on one thread.
-	goruntime.LockOSThread()
-	resp := os.NewFile(4, "responses")
-	fail := func(err error) int {
-		initproc.ReportError(resp, err)
-		return 1
-	}
-	cfg, err := readInitConfig(os.NewFile(5, "config"))
+// Config is what the host sends the init on its fd 5, encoded by Encode.
+type Config struct {
+	Runtime   string
+	MemoryMB  int
+	TmpSizeMB int
+	Hostname  string
+	CodeDir   bool // fd 6 is the code directory
+	// CgroupTasks are v1 "tasks" files the init writes "0" to, moving
+	// itself (and so the runtime) into the instance's groups.
+	CgroupTasks []string
+	// Seccomp is the filter to install (seccompfilter.Program).
+	Seccomp []byte
+	// PythonCode is the compiled Python bootstrap (runtime.CompilePython)
+	// for a Python sandbox; without it the runtime compiles the source.
+	PythonCode []byte
+}
+
+// configVersion is the first field of an encoded Config; the init refuses
+// any other.
+const configVersion = 1
+
+// file is one file the init writes into the new root.
+type file struct {
+	path string // relative to the root
+	mode uint32
+	body string
+}
+
+// Encode lays out the sandbox's root as the init builds it (see
+// cmd/voltrun-nsinit), with what depends on the host and the instance
+// decided here: the directories to create, the read-only binds (/usr, and
+// /bin, /lib, /lib64 and /sbin where they are not links into it), the
+// links, the files (the bootstraps and a synthesized /etc; nothing of the
+// host's /etc is exposed) and the runtime's command. The encoding is a
+// sequence of big-endian u32s and u32-length-prefixed byte strings in the
+// order the init reads them.
+func (c Config) Encode() ([]byte, error) {
+	cmd, err := bootstrap.CommandFor(c.Runtime, c.MemoryMB, bootstrap.Dir)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	// Join the instance's cgroups (v1; v2 started us inside) before
-	// anything else, and root a cgroup namespace there to hide the host's
-	// cgroup paths. Only this locked thread moves on v1; the runtime is
-	// forked from it and so starts inside.
-	for _, p := range cfg.CgroupTasks {
-		if err := os.WriteFile(p, []byte("0"), 0); err != nil {
-			return fail(fmt.Errorf("join cgroup: %w", err))
+	dirs := []string{"usr", "var", "var/task", "dev", "tmp", "proc", "etc", "opt", bootstrap.Dir[1:]}
+	binds := []string{"/usr", "usr"}
+	var links []string
+	for _, d := range []string{"bin", "lib", "lib64", "sbin"} {
+		host := "/" + d
+		fi, err := os.Lstat(host)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("inspect %s: %w", host, err)
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(host)
+			if err != nil {
+				return nil, fmt.Errorf("read link %s: %w", host, err)
+			}
+			links = append(links, target, d)
+		default:
+			dirs = append(dirs, d)
+			binds = append(binds, host, d)
 		}
 	}
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return fail(fmt.Errorf("unshare cgroup namespace: %w", err))
+	links = append(links, "/usr/share/zoneinfo/Etc/UTC", "etc/localtime")
+	var files []file
+	for _, b := range bootstrap.Files() {
+		files = append(files, file{bootstrap.Dir[1:] + "/" + b.Name, 0o444, b.Body})
 	}
-	if err := buildRoot(cfg); err != nil {
-		return fail(err)
+	if len(c.PythonCode) > 0 {
+		files = append(files, file{bootstrap.Dir[1:] + "/" + bootstrap.PythonCode, 0o444, string(c.PythonCode)})
 	}
-	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return fail(fmt.Errorf("set hostname: %w", err))
+	uid, gid := strconv.Itoa(sandboxUID), strconv.Itoa(sandboxGID)
+	for _, f := range [][2]string{
+		{"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
+			"sbx:x:" + uid + ":" + gid + ":sandbox:/tmp:/usr/sbin/nologin\n" +
+			"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
+		{"group", "root:x:0:\nsbx:x:" + gid + ":\nnogroup:x:65534:\n"},
+		{"hosts", "127.0.0.1\tlocalhost " + c.Hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
+		{"hostname", c.Hostname + "\n"},
+		{"nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"},
+	} {
+		files = append(files, file{"etc/" + f[0], 0o644, f[1]})
 	}
-	cmd, err := bootstrap.CommandFor(cfg.Runtime, cfg.MemoryMB, bootstrap.Dir)
-	if err != nil {
-		return fail(err)
+
+	var e encoder
+	e.u32(configVersion)
+	e.strs(c.CgroupTasks)
+	e.str(c.Hostname)
+	e.str(fmt.Sprintf("size=%dm,nr_inodes=%d,mode=1777", c.TmpSizeMB, max(1024, c.TmpSizeMB*256)))
+	e.bool(c.CodeDir)
+	e.strs(dirs)
+	e.strs(binds)
+	e.strs(links)
+	e.u32(len(files))
+	for _, f := range files {
+		e.str(f.path)
+		e.u32(int(f.mode))
+		e.str(f.body)
 	}
-	if err := initproc.DropBoundingSet(); err != nil {
-		return fail(err)
-	}
-	if err := initproc.LoadSeccomp(cfg.Seccomp); err != nil {
-		return fail(err)
-	}
-	devNull, err := os.Open("/dev/null")
-	if err != nil {
-		return fail(fmt.Errorf("open /dev/null: %w", err))
-	}
-	proc, err := os.StartProcess(cmd.Path, cmd.Args, &os.ProcAttr{
-		Dir:   bootstrap.TaskRoot,
-		Env:   cmd.Env,
-		Files: []*os.File{devNull, os.Stdout, os.Stderr, os.NewFile(3, "requests"), resp},
-		Sys: &syscall.SysProcAttr{
-			// Leaving uid 0 clears the permitted and effective
-			// capabilities; the empty bounding set and no_new_privs
-			// keep them from coming back through exec.
-			Credential: &syscall.Credential{Uid: sandboxUID, Gid: sandboxGID, Groups: []uint32{}},
-			Pdeathsig:  syscall.SIGKILL,
-		},
-	})
-	if err != nil {
-		return fail(fmt.Errorf("start %s: %w", cmd.Path, err))
-	}
-	// Only the runtime may hold the protocol descriptors: when it dies the
-	// host sees EOF.
-	for _, fd := range []int{3, 4, 5, codeDirFd} {
-		_ = unix.Close(fd)
-	}
-	_ = devNull.Close()
-	// A different uid from the runtime's, without capabilities: user code
-	// can neither signal nor inspect its init.
-	_ = syscall.Setgroups(nil)
-	_ = syscall.Setresgid(initUID, initUID, initUID)
-	_ = syscall.Setresuid(initUID, initUID, initUID)
-	return reap(proc.Pid)
+	e.str(string(c.Seccomp))
+	e.str(cmd.Path)
+	e.strs(cmd.Args)
+	e.strs(cmd.Env)
+	return e.b, nil
 }
 
-func readInitConfig(f *os.File) (Config, error) {
-	defer f.Close()
-	var cfg Config
-	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
-	if err != nil {
-		return cfg, fmt.Errorf("read init config: %w", err)
+type encoder struct{ b []byte }
+
+func (e *encoder) u32(v int) { e.b = binary.BigEndian.AppendUint32(e.b, uint32(v)) } //nolint:gosec // lengths and modes, all small
+
+func (e *encoder) bool(v bool) {
+	if v {
+		e.u32(1)
+	} else {
+		e.u32(0)
 	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return cfg, fmt.Errorf("decode init config: %w", err)
-	}
-	return cfg, nil
 }
 
-// reap returns the runtime's exit status, 128+signal for a signal (see
-// initproc.Reap).
-func reap(runtimePid int) int {
-	ws, err := initproc.Reap(runtimePid)
-	switch {
-	case err != nil:
-		return 125
-	case ws.Signaled():
-		return 128 + int(ws.Signal())
+func (e *encoder) str(s string) {
+	e.u32(len(s))
+	e.b = append(e.b, s...)
+}
+
+func (e *encoder) strs(v []string) {
+	e.u32(len(v))
+	for _, s := range v {
+		e.str(s)
 	}
-	return ws.ExitStatus()
 }

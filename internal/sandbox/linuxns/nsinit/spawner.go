@@ -7,15 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// SpawnerArg0 is the spawner's argv[0]; like the init it also needs
-// EnvKey=EnvVal. The spawner reads SpawnRequests on its fd 3, a
-// SOCK_SEQPACKET socket, and answers each with a SpawnReply.
+// SpawnerArg0 is the spawner's argv[0]; it also needs EnvKey=EnvVal. The
+// spawner reads SpawnRequests on its fd 3, a SOCK_SEQPACKET socket, and
+// answers each with a SpawnReply; its fd 4 is the init's executable
+// (cmd/voltrun-nsinit, in a sealed memory file).
 const SpawnerArg0 = "voltrun-sandbox-spawner"
+
+// initFd is where the spawner keeps the init's executable: close-on-exec,
+// and above the few descriptors an init is given, so that setting those up
+// in a child never overwrites it before the exec.
+const initFd = 100
 
 // idMapSize is the number of uids/gids mapped into each sandbox.
 const idMapSize = 65536
@@ -52,6 +59,11 @@ const MaxSpawnFDs = 7
 // process.
 func runSpawner() int {
 	unix.CloseOnExec(3) // the socket is for this process only, never an init
+	if err := unix.Dup3(4, initFd, unix.O_CLOEXEC); err != nil {
+		fmt.Fprintf(os.Stderr, "voltrun sandbox spawner: keep the init: %v\n", err)
+		return 1
+	}
+	_ = unix.Close(4)
 	devNull, err := os.Open("/dev/null")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "voltrun sandbox spawner: %v\n", err)
@@ -144,11 +156,9 @@ func spawnInit(msg []byte, files []*os.File, devNull *os.File) (int, error) {
 	if req.CgroupFD {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(files[len(files)-1].Fd())
 	}
-	p, err := os.StartProcess("/proc/self/exe", []string{Arg0}, &os.ProcAttr{
-		Dir: "/",
-		// One P: the init works on one locked thread, then only waits;
-		// more Ps cost every idle instance ~200 KiB.
-		Env:   []string{EnvKey + "=" + EnvVal, "GOMAXPROCS=1"},
+	p, err := os.StartProcess("/proc/self/fd/"+strconv.Itoa(initFd), []string{Arg0}, &os.ProcAttr{
+		Dir:   "/",
+		Env:   []string{},
 		Files: fds,
 		Sys:   attr,
 	})
