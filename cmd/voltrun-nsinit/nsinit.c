@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -97,14 +98,15 @@ static uint32_t get_u32(struct reader *r) {
 	return v;
 }
 
-// get_bytes returns the next length-prefixed field, NUL-terminated in a
-// copy (file contents and the filter may hold NULs: len says how long).
+// get_bytes returns the next length-prefixed field, NUL-terminated (file
+// contents and the filter may hold NULs: len says how long). It stays in
+// the configuration's buffer, moved back over its own length, which has
+// been read, to make room for the NUL.
 static char *get_bytes(struct reader *r, size_t *len) {
 	uint32_t n = get_u32(r);
 	if (n > r->n) fail("decode init config: field of %u bytes past the end", n);
-	char *s = malloc((size_t)n + 1);
-	if (s == NULL) fail("decode init config: out of memory");
-	memcpy(s, r->p, n);
+	char *s = (char *)r->p - 4;
+	memmove(s, r->p, n);
 	s[n] = 0;
 	r->p += n;
 	r->n -= n;
@@ -153,28 +155,27 @@ struct config {
 	char *path; // the runtime's executable
 	char **argv;
 	char **envp;
+	void *buf; // holds the fields above; unmapped once the runtime started
 };
 
+// read_config reads and decodes the whole configuration. Its buffer is a
+// mapping of its own, only as large in memory as what was read, and
+// unmapped once the runtime started: every idle instance keeps its init.
 static struct config read_config(void) {
-	size_t cap = 1 << 16, len = 0;
-	unsigned char *b = malloc(cap);
-	if (b == NULL) fail("read init config: out of memory");
+	unsigned char *b = mmap(NULL, MAX_CONFIG + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b == MAP_FAILED) fail("read init config: %s", strerror(errno));
+	size_t len = 0;
 	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_CONFIG) fail("read init config: over %u bytes", MAX_CONFIG);
-			cap *= 2;
-			b = realloc(b, cap);
-			if (b == NULL) fail("read init config: out of memory");
-		}
-		ssize_t n = read(CONFIG_FD, b + len, cap - len);
+		ssize_t n = read(CONFIG_FD, b + len, MAX_CONFIG + 1 - len);
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) fail("read init config: %s", strerror(errno));
 		if (n == 0) break;
 		len += (size_t)n;
+		if (len > MAX_CONFIG) fail("read init config: over %u bytes", MAX_CONFIG);
 	}
 	close(CONFIG_FD);
 	struct reader r = {b, len};
-	struct config c;
+	struct config c = {.buf = b};
 	if (get_u32(&r) != CONFIG_VERSION) fail("decode init config: unknown version");
 	c.cgroup_tasks = get_strs(&r);
 	c.hostname = get_str(&r);
@@ -201,7 +202,6 @@ static struct config read_config(void) {
 	for (char **v = c.binds; *v != NULL; v += 2) pairs_ok &= v[1] != NULL;
 	for (char **v = c.links; *v != NULL; v += 2) pairs_ok &= v[1] != NULL;
 	if (!pairs_ok || c.argv[0] == NULL) fail("decode init config: malformed");
-	free(b);
 	return c;
 }
 
@@ -443,6 +443,7 @@ int main(void) {
 	drop_bounding_set();
 	load_seccomp(c.seccomp, c.seccomp_len);
 	pid_t runtime = start_runtime(&c);
+	munmap(c.buf, MAX_CONFIG + 1);
 	// Only the runtime may hold the protocol descriptors: when it dies the
 	// host sees EOF.
 	close(REQUESTS_FD);

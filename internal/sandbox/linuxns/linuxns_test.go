@@ -23,14 +23,14 @@ import (
 
 func TestMain(m *testing.M) {
 	// Without Options.Init the driver re-executes this test binary as the
-	// sandbox init.
+	// spawner.
 	if Reexec() {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// newTestDriver returns an available driver running the standalone init,
+// newTestDriver returns an available driver running the standalone spawner,
 // or skips saying why. On CI (CI=true) a root host with cgroups must run
 // the suite: there an unavailable driver is a failure, not a skip.
 func newTestDriver(t *testing.T) *Driver {
@@ -107,7 +107,7 @@ func TestReexecSpawner(t *testing.T) {
 }
 
 // TestInitIsSmall: the init holds little memory: every idle instance
-// keeps one. The C init holds ~150 KiB (a Go init held ~700).
+// keeps one. The C init holds ~60 KiB (a Go init held ~700).
 func TestInitIsSmall(t *testing.T) {
 	d := newTestDriver(t)
 	inst, err := d.Create(t.Context(), sandbox.Spec{Runtime: sandbox.RuntimePython})
@@ -128,8 +128,8 @@ func TestInitIsSmall(t *testing.T) {
 		}
 	}
 	t.Logf("init anon %d KiB", anonKB)
-	if anonKB == 0 || anonKB > 256 {
-		t.Fatalf("the sandbox init holds %d KiB of anonymous memory; want 1..256", anonKB)
+	if anonKB == 0 || anonKB > 128 {
+		t.Fatalf("the sandbox init holds %d KiB of anonymous memory; want 1..128", anonKB)
 	}
 }
 
