@@ -1,11 +1,12 @@
-// Command voltrun-sandbox-init is PID 1 of every sandbox, linuxns or
-// gvisor. The server embeds it (built with the sandboxinit tag, see the
-// Makefile): linuxns executes it from a sealed memory file, gvisor puts it
-// in each sandbox's read-only /opt/voltrun. A sandbox thus starts a small
-// program instead of the whole server: tens of milliseconds of package
-// initialisation less per cold start. It imports only the drivers' init
-// packages, which link no logger, HTTP or seccomp assembler: every idle
-// instance keeps its init, and with it whatever the binary initialises.
+// Command voltrun-sandbox-init is the linuxns driver's spawner, which
+// forks every linuxns sandbox's init (cmd/voltrun-nsinit), and PID 1 of
+// every gvisor sandbox. The server embeds it (built with the sandboxinit
+// tag, see the Makefile): linuxns executes it from a sealed memory file,
+// gvisor puts it in each sandbox's read-only /opt/voltrun. Both thus start
+// a small program instead of the whole server. It imports only the
+// drivers' init packages, which link no logger, HTTP or seccomp
+// assembler: every gvisor instance keeps its init, and with it whatever
+// the binary initialises.
 package main
 
 import (

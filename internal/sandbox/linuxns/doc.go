@@ -22,7 +22,7 @@
 // the server embeds and the spawner executes from a sealed memory file.
 // It runs at every cold start and stays for the life of every instance, so
 // it is small: it does without the ~4 ms a Go init spent starting its own
-// runtime, and holds ~150 KiB instead of ~700. What varies with the host and
+// runtime, and holds ~60 KiB instead of ~700. What varies with the host and
 // the instance it is told (nsinit.Config).
 //
 // The init waits for the host to place it in the instance's cgroups, builds
