@@ -133,6 +133,13 @@ static char **get_strs(struct reader *r) {
 	return v;
 }
 
+// get_pairs is get_strs for a list of pairs, which must be even.
+static char **get_pairs(struct reader *r) {
+	struct reader peek = *r;
+	if (get_u32(&peek) % 2 != 0) fail("decode init config: a list of pairs has an odd length");
+	return get_strs(r);
+}
+
 struct file {
 	char *path; // relative to the new root
 	uint32_t mode;
@@ -182,8 +189,8 @@ static struct config read_config(void) {
 	c.tmp_options = get_str(&r);
 	c.code_dir = get_u32(&r);
 	c.dirs = get_strs(&r);
-	c.binds = get_strs(&r);
-	c.links = get_strs(&r);
+	c.binds = get_pairs(&r);
+	c.links = get_pairs(&r);
 	c.nfiles = get_u32(&r);
 	if (c.nfiles > r.n / 12) fail("decode init config: %u files past the end", c.nfiles);
 	c.files = calloc(c.nfiles + 1, sizeof *c.files);
@@ -198,16 +205,13 @@ static struct config read_config(void) {
 	c.argv = get_strs(&r);
 	c.envp = get_strs(&r);
 	if (r.n != 0) fail("decode init config: %zu bytes left over", r.n);
-	int pairs_ok = 1;
-	for (char **v = c.binds; *v != NULL; v += 2) pairs_ok &= v[1] != NULL;
-	for (char **v = c.links; *v != NULL; v += 2) pairs_ok &= v[1] != NULL;
-	if (!pairs_ok || c.argv[0] == NULL) fail("decode init config: malformed");
+	if (c.argv[0] == NULL) fail("decode init config: no argv");
 	return c;
 }
 
 // ---- the root filesystem ----
 
-// in_root returns STAGING/rel in a static buffer of the caller's.
+// in_root writes STAGING/rel into the caller's buffer and returns it.
 static const char *in_root(char *buf, size_t size, const char *rel) {
 	if ((size_t)snprintf(buf, size, "%s/%s", STAGING, rel) >= size) fail("path too long: %s", rel);
 	return buf;

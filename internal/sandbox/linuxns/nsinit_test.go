@@ -42,6 +42,14 @@ func TestInitRejectsMalformedConfig(t *testing.T) {
 	nul = binary.BigEndian.AppendUint32(nul, 0)
 	nul = binary.BigEndian.AppendUint32(nul, 3)
 	nul = append(nul, 'a', 0, 'b')
+	// One bind, where binds are pairs: version, no cgroup tasks, empty
+	// hostname and /tmp options, no code dir, no dirs, then ["/usr"].
+	odd := binary.BigEndian.AppendUint32(nil, 1)
+	for range 5 {
+		odd = binary.BigEndian.AppendUint32(odd, 0)
+	}
+	odd = binary.BigEndian.AppendUint32(odd, 1)
+	odd = append(binary.BigEndian.AppendUint32(odd, 4), "/usr"...)
 	for _, c := range []struct {
 		name   string
 		config []byte
@@ -52,6 +60,7 @@ func TestInitRejectsMalformedConfig(t *testing.T) {
 		{"cut short", valid[:len(valid)-1], "past the end"},
 		{"bytes left over", append(append([]byte{}, valid...), 0), "decode init config: 1 bytes left over"},
 		{"NUL in a string", nul, "decode init config: NUL in a string"},
+		{"odd pairs", odd, "decode init config: a list of pairs has an odd length"},
 		{"huge length", append(binary.BigEndian.AppendUint32(nil, 1), 0xff, 0xff, 0xff, 0xff), "decode init config: list of 4294967295 past the end"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
