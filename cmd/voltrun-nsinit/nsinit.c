@@ -1,20 +1,27 @@
-// voltrun-nsinit is PID 1 of every linuxns sandbox. The spawner starts it
-// in new user, PID, mount, network, IPC and UTS namespaces, as root of the
-// new user namespace; the host sends its configuration on fd 5
-// (nsinit.Config, encoded by Config.Encode). It joins the instance's
-// cgroups, builds and enters the sandbox's root filesystem, locks the
-// process down, starts the runtime as an unprivileged user, then reaps
-// orphans until the runtime exits and exits with the runtime's status
-// (128+signal for a signal), which takes the whole namespace down with it.
+// voltrun-nsinit starts every linuxns sandbox and is PID 1 of each.
 //
-// It is C, built static, because it runs at every cold start: a Go init
-// spent ~4 ms starting its runtime before doing any of this.
+// Run as "voltrun-sandbox-spawner" by the server, with a SOCK_SEQPACKET
+// socket on fd 3, it is the spawner: for each request (nsinit.SpawnRequest,
+// with the sandbox's descriptors attached) it clones a child in new user,
+// PID, mount, network, IPC and UTS namespaces, as the server's child
+// (CLONE_PARENT), maps its ids, and answers with its pid. The child does
+// not execute anything: it is the sandbox's init. It reads its
+// configuration on fd 5 (nsinit.Config), joins the instance's cgroups,
+// builds and enters the sandbox's root filesystem, locks the process down,
+// starts the runtime as an unprivileged user, then reaps orphans until the
+// runtime exits and exits with the runtime's status (128+signal for a
+// signal), which takes the whole namespace down with it.
 //
-// Descriptors: 1 and 2 are the sandbox's stdout and stderr, 3 the requests
-// and 4 the responses (handed to the runtime), 5 the configuration, 6 the
-// detached read-only mount of the code directory when there is one. A
-// failure is reported as an init-error frame on fd 4 (internal/runtime's
-// protocol: a big-endian u32 length, 'X', the UTF-8 message).
+// It is C, built static, because it is on the path of every cold start: a
+// Go init spent ~4 ms starting its runtime, and a Go spawner's fork and an
+// init's exec another ~3 ms, before any of the work.
+//
+// The init's descriptors: 0 is /dev/null, 1 and 2 the sandbox's stdout and
+// stderr, 3 the requests and 4 the responses (handed to the runtime), 5
+// the configuration, 6 the detached read-only mount of the code directory
+// when there is one. A failure is reported as an init-error frame on fd 4
+// (internal/runtime's protocol: a big-endian u32 length, 'X', the UTF-8
+// message).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -429,7 +437,9 @@ static int reap(pid_t runtime) {
 	}
 }
 
-int main(void) {
+// run_init is the sandbox's init, in the child the spawner cloned, with its
+// descriptors in place; it returns the init's exit status.
+static int run_init(void) {
 	umask(022);
 	struct config c = read_config();
 	// Join the instance's cgroups (v1; v2 started us inside) before
@@ -459,4 +469,190 @@ int main(void) {
 		return 125;
 	}
 	return reap(runtime);
+}
+
+// ---- the spawner ----
+
+#define SPAWNER_ARG0 "voltrun-sandbox-spawner"
+#define SOCKET_FD 3
+#define MAX_SPAWN_FDS 7 // nsinit.MaxSpawnFDs
+#define ID_MAP_SIZE 65536
+enum { SPAWN_CODE_DIR = 1, SPAWN_CGROUP_FD = 2 }; // nsinit.SpawnRequest's flags
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct clone_args_v2 { // the kernel's struct clone_args, up to its cgroup
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+#define INIT_ARG0 "voltrun-sandbox-init"
+_Static_assert(sizeof INIT_ARG0 <= sizeof SPAWNER_ARG0, "an init renames itself within the spawner's argv[0]");
+
+static int dev_null; // every init's stdin
+static char *arg0;   // the spawner's argv[0], which each init renames
+
+// init_child runs in the cloned child: it waits until the spawner has
+// mapped its ids, takes uid and gid 0 of its user namespace, puts the
+// sandbox's descriptors in place (0 /dev/null, then those the host sent)
+// and closes every other, then runs the init.
+static void init_child(int sync, const int *fds, int nfds) {
+	// Named apart from the spawner it was cloned from, in ps and in
+	// /proc/<pid>/cmdline (the name is shorter: it fits argv[0]).
+	memset(arg0, 0, strlen(arg0));
+	memcpy(arg0, INIT_ARG0, strlen(INIT_ARG0));
+	prctl(PR_SET_NAME, "voltrun-init", 0, 0, 0);
+	char c;
+	ssize_t n;
+	do {
+		n = read(sync, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1) _exit(1); // the spawner could not map the ids
+	int src[1 + MAX_SPAWN_FDS];
+	src[0] = dev_null;
+	for (int i = 0; i < nfds; i++) src[1 + i] = fds[i];
+	// Everything above the targets first, so that no dup2 below
+	// overwrites a descriptor still to be moved.
+	for (int i = 0; i <= nfds; i++) {
+		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 1 + MAX_SPAWN_FDS)) < 0) _exit(1);
+	}
+	for (int i = 0; i <= nfds; i++) {
+		if (dup2(src[i], i) != i) _exit(1);
+	}
+	if (syscall(SYS_close_range, 1 + nfds, ~0U, 0) != 0) fail("close descriptors: %s", strerror(errno));
+	// Dropping the host root's supplementary groups matters: they would
+	// otherwise follow it into the sandbox as an unmapped but effective
+	// gid 0. The parent-death signal follows the server's spawning thread
+	// (CLONE_PARENT); it is set after the credentials, whose change would
+	// clear it. (Whether the server died before it was set cannot be
+	// asked from a new PID namespace, where the parent's pid reads 0; an
+	// init left so finds its pipes' other ends closed and exits.)
+	if (setgroups(0, NULL) != 0 || setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)
+		fail("become root of the sandbox: %s", strerror(errno));
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("set parent-death signal: %s", strerror(errno));
+	if (chdir("/") != 0) fail("chdir /: %s", strerror(errno));
+	_exit(run_init());
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+// spawn starts one init and returns its pid, or 0 with why in err.
+static pid_t spawn(uint32_t uid_base, uint32_t flags, const int *fds, int nfds, char *err, size_t errlen) {
+	int want = 5 + !!(flags & SPAWN_CODE_DIR) + !!(flags & SPAWN_CGROUP_FD);
+	if (nfds != want) {
+		snprintf(err, errlen, "spawn request has %d descriptors, want %d", nfds, want);
+		return 0;
+	}
+	// With CLONE_PARENT the child's exit signal is the spawner's own
+	// (SIGCHLD, to the server): clone3 requires exit_signal 0.
+	struct clone_args_v2 args = {
+		.flags = CLONE_PARENT | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+	};
+	if (flags & SPAWN_CGROUP_FD) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)fds[nfds - 1];
+		nfds--;
+	}
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "start sandbox init: pipe: %s", strerror(errno));
+		return 0;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0) {
+		close(sync[1]);
+		init_child(sync[0], fds, nfds);
+	}
+	close(sync[0]);
+	if (pid < 0) {
+		snprintf(err, errlen, "start sandbox init: clone: %s", strerror(errno));
+		close(sync[1]);
+		return 0;
+	}
+	char map[64];
+	snprintf(map, sizeof map, "0 %u %u\n", uid_base, ID_MAP_SIZE);
+	if (write_proc(pid, "uid_map", map) != 0 || write_proc(pid, "gid_map", map) != 0 || write(sync[1], "1", 1) != 1) {
+		snprintf(err, errlen, "start sandbox init: map ids: %s", strerror(errno));
+		// The child is the server's (CLONE_PARENT): the server reaps it.
+		kill(pid, SIGKILL);
+		close(sync[1]);
+		return 0;
+	}
+	close(sync[1]);
+	return pid;
+}
+
+// run_spawner serves spawn requests on fd 3 until the server closes it.
+// A request is a big-endian u32 uid base and u32 flags, with the
+// descriptors attached in nsinit.SpawnRequest's order; the answer a
+// big-endian i32 pid, or 0 followed by why.
+static int run_spawner(void) {
+	dev_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (dev_null < 0 || fcntl(SOCKET_FD, F_SETFD, FD_CLOEXEC) != 0) {
+		perror("voltrun sandbox spawner");
+		return 1;
+	}
+	for (;;) {
+		unsigned char req[8];
+		union {
+			char buf[CMSG_SPACE(MAX_SPAWN_FDS * sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {req, sizeof req};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+		ssize_t n = recvmsg(SOCKET_FD, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) {
+			perror("voltrun sandbox spawner");
+			return 1;
+		}
+		if (n == 0) return 0; // the server closed its end
+		int fds[MAX_SPAWN_FDS], nfds = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (int i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+				if (nfds < MAX_SPAWN_FDS) fds[nfds++] = fd;
+				else close(fd);
+			}
+		}
+		char reply[512] = {0};
+		pid_t pid = 0;
+		if (n != sizeof req || (msg.msg_flags & MSG_CTRUNC)) {
+			snprintf(reply + 4, sizeof reply - 4, "malformed spawn request");
+		} else {
+			uint32_t uid_base = (uint32_t)req[0] << 24 | (uint32_t)req[1] << 16 | (uint32_t)req[2] << 8 | req[3];
+			uint32_t flags = (uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 | (uint32_t)req[6] << 8 | req[7];
+			pid = spawn(uid_base, flags, fds, nfds, reply + 4, sizeof reply - 4);
+		}
+		for (int i = 0; i < nfds; i++) close(fds[i]);
+		reply[0] = (char)((uint32_t)pid >> 24);
+		reply[1] = (char)((uint32_t)pid >> 16);
+		reply[2] = (char)((uint32_t)pid >> 8);
+		reply[3] = (char)pid;
+		size_t len = pid > 0 ? 4 : 4 + strlen(reply + 4);
+		if (send(SOCKET_FD, reply, len, MSG_NOSIGNAL) < 0) return 1;
+	}
+}
+
+int main(int argc, char **argv) {
+	if (argc >= 1 && strcmp(argv[0], SPAWNER_ARG0) == 0) {
+		arg0 = argv[0];
+		return run_spawner();
+	}
+	fprintf(stderr, "voltrun-nsinit is started by the VoltRun server; it is not run by hand\n");
+	return 2;
 }

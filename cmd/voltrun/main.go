@@ -12,16 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
-	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	// A sandbox's init stage is this binary re-executed: it must take over
-	// before anything else runs.
-	if linuxns.Reexec() || gvisor.Reexec() {
+	// A gvisor sandbox's init is this binary re-executed when it has no
+	// standalone one: it must take over before anything else runs.
+	if gvisor.Reexec() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -8,10 +8,10 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox/linuxns"
 )
 
-// TestMain lets this test binary serve as a sandbox spawner or init, as
-// main does: the servers these tests start run functions in real sandboxes.
+// TestMain lets this test binary serve as a gvisor sandbox's init, as main
+// does: the servers these tests start run functions in real sandboxes.
 func TestMain(m *testing.M) {
-	if linuxns.Reexec() || gvisor.Reexec() {
+	if gvisor.Reexec() {
 		return
 	}
 	// A test can run this binary as a real server process (startProcess):

@@ -18,7 +18,7 @@ import (
 func pickDriver(name, dataDir string, log *zap.Logger) (sandbox.Driver, string, error) {
 	candidates := map[string]func() (sandbox.Driver, error){
 		"linuxns": func() (sandbox.Driver, error) {
-			return linuxns.New(linuxns.Options{Logger: log.Named("linuxns"), StateDir: filepath.Join(dataDir, "sandboxes"), NSInit: nsInit, Init: sandboxInit}), nil
+			return linuxns.New(linuxns.Options{Logger: log.Named("linuxns"), StateDir: filepath.Join(dataDir, "sandboxes"), NSInit: nsInit}), nil
 		},
 		"gvisor": func() (sandbox.Driver, error) {
 			return gvisor.New(gvisor.Options{Logger: log.Named("gvisor"), StateDir: filepath.Join(dataDir, "gvisor"), Init: sandboxInit}), nil

@@ -18,7 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if linuxns.Reexec() || gvisor.Reexec() {
+	if gvisor.Reexec() {
 		return
 	}
 	os.Exit(m.Run())

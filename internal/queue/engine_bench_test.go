@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -15,15 +14,6 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox/sandboxtest"
 	"github.com/voltrun/voltrun/internal/store"
 )
-
-// TestMain lets this test binary serve as the sandbox init for the
-// benchmark that runs real functions.
-func TestMain(m *testing.M) {
-	if linuxns.Reexec() {
-		return
-	}
-	os.Exit(m.Run())
-}
 
 // BenchmarkWarmCallLiveLogs measures what live log publishing adds to a
 // warm call that prints ten lines: without a publisher, publishing to the

@@ -32,17 +32,13 @@ var benchFuncs = map[string]map[string]string{
 
 var benchHandlers = map[string]string{sandbox.RuntimeNode: "index.handler", sandbox.RuntimePython: "main.handler"}
 
-// benchDriver returns a driver with the init and spawner the server embeds.
+// benchDriver returns a driver with the sandbox init the server embeds.
 func benchDriver(b *testing.B) *Driver {
-	init, err := sandboxtest.BuildInit()
-	if err != nil {
-		b.Fatal(err)
-	}
 	nsInit, err := sandboxtest.BuildNSInit()
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := New(Options{StateDir: b.TempDir(), NSInit: nsInit, Init: init})
+	d := New(Options{StateDir: b.TempDir(), NSInit: nsInit})
 	if err := d.Available(); err != nil {
 		b.Skipf("linuxns unavailable: %v", err)
 	}

@@ -10,26 +10,24 @@
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
 //
-// The spawner is cmd/voltrun-sandbox-init run as nsinit.SpawnerArg0 (or,
-// without Options.Init, this binary re-executed: main() must then call
-// Reexec first), one per driver, started on first use and again if it
-// exits. Forking from it rather than from the server keeps a sandbox's
-// start from growing with the server's memory (nsinit.runSpawner says
-// why); CLONE_PARENT keeps each init the server's child, so the server
-// reaps it and it dies with the server.
+// The spawner and the init are one static C program, cmd/voltrun-nsinit
+// (Options.NSInit), that the server embeds and executes from a sealed
+// memory file as the spawner, one per driver, started on first use and
+// again if it exits. For each sandbox it clones a child with the new
+// namespaces and CLONE_PARENT, so the init is the server's child: the
+// server reaps it and it dies with the server. The child does not execute
+// anything: it is the init. Cloning from a process of a few hundred KB
+// rather than the server keeps a sandbox's start from growing with the
+// server's memory (see spawner in spawn.go), and with no exec and no
+// language runtime to start, the sandbox is ready to build its root
+// moments after the clone. The init holds ~60 KiB per idle instance. What
+// varies with the host and the instance it is told (nsinit.Config).
 //
-// The init is Options.NSInit, cmd/voltrun-nsinit: a static C program that
-// the server embeds and the spawner executes from a sealed memory file.
-// It runs at every cold start and stays for the life of every instance, so
-// it is small: it does without the ~4 ms a Go init spent starting its own
-// runtime, and holds ~60 KiB instead of ~700. What varies with the host and
-// the instance it is told (nsinit.Config).
-//
-// The init waits for the host to place it in the instance's cgroups, builds
-// a read-only root (read-only binds of /usr and the code at /var/task, the
-// bootstraps at /opt/voltrun, a synthesized /etc, a minimal /dev, a
-// size-limited /tmp, a masked /proc), pivots into it, drops its bounding
-// set, installs seccomp, starts the runtime as uid 1000 with no
+// The init joins the instance's cgroups (v1; on v2 it is cloned into its
+// group), builds a read-only root (read-only binds of /usr and the code at
+// /var/task, the bootstraps at /opt/voltrun, a synthesized /etc, a minimal
+// /dev, a size-limited /tmp, a masked /proc), pivots into it, drops its
+// bounding set, installs seccomp, starts the runtime as uid 1000 with no
 // capabilities and a clean environment, drops itself to uid 65534, and
 // reaps orphans. Killing it (timeout, Destroy) makes the kernel kill the
 // whole namespace.
@@ -52,8 +50,7 @@
 //     (inotify instances, for example) are shared.
 //   - /proc/self/mountinfo shows the host path of the code directory and
 //     the host's block device names (not their contents).
-//   - On cgroup v1 only the init's forking thread joins the instance's
-//     cgroups (which makes start-up ~10 ms faster); the init's own few MB
-//     are charged to the server's groups. Everything the runtime starts is
-//     inside. On v2 the init is cloned straight into the group.
+//   - On cgroup v1 the init joins the instance's cgroups itself, as its
+//     first step, so the few pages it touched before are charged to the
+//     spawner's groups. On v2 it is cloned straight into the group.
 package linuxns

@@ -45,13 +45,10 @@ type Options struct {
 	Hostname string
 	// StartTimeout bounds Create when its ctx has no deadline. Default 10 s.
 	StartTimeout time.Duration
-	// NSInit is the sandbox init, cmd/voltrun-nsinit (a static C
-	// program, built by make). Without it the driver is unavailable.
+	// NSInit is cmd/voltrun-nsinit, the static C program that spawns
+	// every sandbox and is PID 1 of each (built and embedded by make).
+	// Without it the driver is unavailable.
 	NSInit []byte
-	// Init is a standalone build of cmd/voltrun-sandbox-init, run as the
-	// spawner. Nil re-executes this binary instead, whose memory then
-	// sets the cost of every fork (nsinit.runSpawner).
-	Init []byte
 }
 
 // Driver runs instances in Linux namespaces with cgroup limits and seccomp.
@@ -107,7 +104,7 @@ func (d *Driver) Capabilities() sandbox.Capabilities {
 	return c
 }
 
-// Available implements sandbox.Driver: it checks root, the re-exec hook,
+// Available implements sandbox.Driver: it checks the init, root,
 // user namespaces, seccomp and cgroups, and prepares VoltRun's cgroups.
 func (d *Driver) Available() error { return d.probe() }
 
@@ -123,12 +120,7 @@ func (d *Driver) probe() error {
 			d.probeErr = fmt.Errorf("%w: %w", sandbox.ErrUnavailable, err)
 			return
 		}
-		d.spawner = &spawner{init: nsInit}
-		if d.opts.Init != nil {
-			if d.spawner.exe, err = sealedExecutable("voltrun-sandbox-init", d.opts.Init); err != nil {
-				d.log.Warn("standalone spawner unusable; re-executing the server instead", zap.Error(err))
-			}
-		}
+		d.spawner = &spawner{exe: nsInit}
 		d.log.Info("linuxns driver ready", zap.String("cgroups", d.cg.Version()), zap.Strings("runtimes", d.runtimes))
 	})
 	return d.probeErr
@@ -140,9 +132,6 @@ func (d *Driver) check() error {
 	}
 	if d.opts.NSInit == nil {
 		return unavailable("this binary has no sandbox init (cmd/voltrun-nsinit): build it with make, which embeds it")
-	}
-	if !hookCalled.Load() {
-		return unavailable("linuxns.Reexec was not called at the start of main (or TestMain), so sandboxes cannot start")
 	}
 	if os.Geteuid() != 0 {
 		return unavailable("the linuxns driver needs root to create user namespaces with a uid map and cgroups (running as uid %d)", os.Geteuid())

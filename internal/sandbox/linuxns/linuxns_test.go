@@ -21,35 +21,17 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox/sandboxtest"
 )
 
-func TestMain(m *testing.M) {
-	// Without Options.Init the driver re-executes this test binary as the
-	// spawner.
-	if Reexec() {
-		return
-	}
-	os.Exit(m.Run())
-}
-
-// newTestDriver returns an available driver running the standalone spawner,
-// or skips saying why. On CI (CI=true) a root host with cgroups must run
-// the suite: there an unavailable driver is a failure, not a skip.
+// newTestDriver returns an available driver with the sandbox init the
+// server embeds, or skips saying why. On CI (CI=true) a root host with
+// cgroups must run the suite: there an unavailable driver is a failure,
+// not a skip.
 func newTestDriver(t *testing.T) *Driver {
-	t.Helper()
-	init, err := sandboxtest.BuildInit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newTestDriverWith(t, init)
-}
-
-// newTestDriverWith is newTestDriver with Options.Init = init.
-func newTestDriverWith(t *testing.T, init []byte) *Driver {
 	t.Helper()
 	nsInit, err := sandboxtest.BuildNSInit()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(Options{StateDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), NSInit: nsInit, Init: init})
+	d := New(Options{StateDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), NSInit: nsInit})
 	if err := d.Available(); err != nil {
 		if os.Getenv("CI") == "true" && os.Geteuid() == 0 && hostHasCgroups() {
 			t.Fatalf("CI runs as root on a host with cgroups, so the linuxns suite must run: %v", err)
@@ -81,29 +63,6 @@ func incrementCode(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return code
-}
-
-// TestReexecSpawner: without a standalone spawner the driver re-executes
-// the binary it runs in as the spawner, and instances work the same.
-func TestReexecSpawner(t *testing.T) {
-	d := newTestDriverWith(t, nil)
-	if p := d.spawner.path(); p != "/proc/self/exe" {
-		t.Fatalf("spawner path %q, want the re-exec", p)
-	}
-	code := incrementCode(t)
-	ctx := t.Context()
-	inst, err := d.Create(ctx, sandbox.Spec{Runtime: sandbox.RuntimeNode, CodeDir: code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Destroy(context.Background())
-	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: "index.handler"}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Invoke(ctx, sandbox.Request{ID: "r", Event: []byte(`{"n":41}`), Deadline: time.Now().Add(5 * time.Second)}, nil)
-	if err != nil || res.Status != sandbox.StatusSucceeded || string(res.Payload) != "42" {
-		t.Fatalf("%+v %v", res, err)
-	}
 }
 
 // TestInitIsSmall: the init holds little memory: every idle instance

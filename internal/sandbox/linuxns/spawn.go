@@ -3,7 +3,6 @@
 package linuxns
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -171,15 +170,18 @@ func (s *spawner) startInit(uidBase int, codeDir *os.File, cg cgroup) (*os.Proce
 // exited, and no init was started.
 var errSpawnerGone = errors.New("sandbox spawner exited")
 
-// spawner is the host's end of the sandbox spawner, a small process
-// (cmd/voltrun-sandbox-init as nsinit.SpawnerArg0) that starts every
-// sandbox init: forking
-// a process that gets a new user namespace costs time in proportion to
-// the forking process's memory (see nsinit.runSpawner). It is started on
-// first use and again if it exits.
+// spawner is the host's end of the sandbox spawner, cmd/voltrun-nsinit run
+// as nsinit.SpawnerArg0, which clones every sandbox's init. The server
+// does not clone them itself: Go forks rather than vforks a child that
+// gets a new user namespace (the parent writes its id maps while it
+// waits), so the cost grows with the forking process's memory, ~3 ms at
+// 48 MB and ~25 ms at 1 GB, where the spawner is a few hundred KB. It
+// clones each init with CLONE_PARENT, so the init is the server's child:
+// the server waits for it and reads its exit status as if it had started
+// it, and the init's parent-death signal follows the server's spawning
+// thread. It is started on first use and again if it exits.
 type spawner struct {
-	exe  *os.File // the spawner's executable; nil: this binary, re-executed
-	init *os.File // the init's executable, handed to every spawner
+	exe *os.File // cmd/voltrun-nsinit, in a sealed memory file
 	// timeout bounds a request: a spawn takes milliseconds, and a spawner
 	// that does not answer in this long (stopped, wedged) is killed and
 	// replaced rather than left to hold every Create. Default spawnTimeout.
@@ -197,10 +199,7 @@ const spawnTimeout = 5 * time.Second
 func (s *spawner) spawn(req nsinit.SpawnRequest, fds []int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := json.Marshal(req)
-	if err != nil {
-		return 0, err
-	}
+	b := req.Encode()
 	rights := unix.UnixRights(fds...)
 	for attempt := 0; ; attempt++ {
 		if s.sock == nil {
@@ -258,22 +257,7 @@ func (s *spawner) roundTrip(req, rights []byte) (int, error) {
 		}
 		return 0, fmt.Errorf("sandbox spawner exited during a request: %w", err)
 	}
-	var reply nsinit.SpawnReply
-	if err := json.Unmarshal(buf[:n], &reply); err != nil {
-		return 0, fmt.Errorf("decode spawn reply: %w", err)
-	}
-	if reply.Error != "" {
-		return 0, errors.New(reply.Error)
-	}
-	return reply.Pid, nil
-}
-
-// path is the path that executes the spawner in a child of this process.
-func (s *spawner) path() string {
-	if s.exe == nil {
-		return "/proc/self/exe"
-	}
-	return fmt.Sprintf("/proc/self/fd/%d", s.exe.Fd())
+	return nsinit.ParseSpawnReply(buf[:n])
 }
 
 func (s *spawner) start() error {
@@ -283,17 +267,6 @@ func (s *spawner) start() error {
 	}
 	host, theirs := os.NewFile(uintptr(fds[0]), "spawner"), os.NewFile(uintptr(fds[1]), "spawner-child")
 	defer theirs.Close()
-	// The child gets the init through a low-numbered copy: the Go runtime
-	// sets a child up with descriptors numbered above every one it is
-	// given, and one above s.init could be s.exe's, which it would
-	// overwrite before the exec.
-	low, err := unix.FcntlInt(s.init.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		_ = host.Close()
-		return fmt.Errorf("sandbox spawner: %w", err)
-	}
-	init := os.NewFile(uintptr(low), "init") //nolint:gosec // a descriptor: non-negative
-	defer init.Close()
 	if s.timeout == 0 {
 		s.timeout = spawnTimeout
 	}
@@ -305,12 +278,12 @@ func (s *spawner) start() error {
 		}
 	}
 	cmd := &exec.Cmd{
-		Path:       s.path(),
+		Path:       fmt.Sprintf("/proc/self/fd/%d", s.exe.Fd()),
 		Args:       []string{nsinit.SpawnerArg0},
-		Env:        []string{nsinit.EnvKey + "=" + nsinit.EnvVal, "GOMAXPROCS=1"},
+		Env:        []string{},
 		Dir:        "/",
 		Stderr:     os.Stderr,
-		ExtraFiles: []*os.File{theirs, init}, // fds 3 and 4
+		ExtraFiles: []*os.File{theirs}, // fd 3
 		// Dies with the server; the inits it started are the server's
 		// children and outlive it only as long as the server does.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},

@@ -1,8 +1,5 @@
-// Package nsinit is the Go side of the linuxns sandbox's init: the
-// configuration the host sends the init (cmd/voltrun-nsinit, a static C
-// program, PID 1 of each sandbox's namespaces), with the layout of the
-// sandbox's root decided here, and the spawner that forks each init for the
-// server. The spawner runs from the standalone init binary
-// (cmd/voltrun-sandbox-init), apart from the driver so that it links only
-// what it runs.
+// Package nsinit is the Go side of cmd/voltrun-nsinit, the static C
+// program that spawns every linuxns sandbox and is PID 1 of each: the
+// spawner's requests and replies, and the configuration the host sends
+// each init, with the layout of the sandbox's root decided here.
 package nsinit

@@ -8,18 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 
 	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
-)
-
-// Arg0 is the init's argv[0]. EnvKey=EnvVal, with SpawnerArg0, marks the
-// spawner, so that neither alone (a user running "voltrun" with a strange
-// name) starts one.
-const (
-	Arg0   = "voltrun-sandbox-init"
-	EnvKey = "_VOLTRUN_SANDBOX_INIT"
-	EnvVal = "1"
 )
 
 // Identities inside the sandbox (mapped to Options.UIDBase + id on the
@@ -28,21 +18,6 @@ const (
 	sandboxUID = 1000 // runs the interpreter and the user's code
 	sandboxGID = 1000
 )
-
-// Reexec runs the spawner when this process is one, and reports false
-// otherwise; when it is one, Reexec never returns. Both the standalone
-// init binary and, through linuxns.Reexec, the server call it first thing
-// in main.
-func Reexec() bool {
-	if len(os.Args) == 0 || os.Args[0] != SpawnerArg0 || os.Getenv(EnvKey) != EnvVal {
-		return false
-	}
-	// syscall.Exit, not os.Exit: nothing needs flushing, and os.Exit(0) in
-	// a race-enabled test binary sleeps a second in the race runtime's
-	// finaliser, delaying every clean runtime exit.
-	syscall.Exit(runSpawner())
-	return false
-}
 
 // Config is what the host sends the init on its fd 5, encoded by Encode.
 type Config struct {
