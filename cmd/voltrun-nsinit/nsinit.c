@@ -584,7 +584,10 @@ static pid_t spawn(uint32_t uid_base, uint32_t flags, const int *fds, int nfds, 
 	snprintf(map, sizeof map, "0 %u %u\n", uid_base, ID_MAP_SIZE);
 	if (write_proc(pid, "uid_map", map) != 0 || write_proc(pid, "gid_map", map) != 0 || write(sync[1], "1", 1) != 1) {
 		snprintf(err, errlen, "start sandbox init: map ids: %s", strerror(errno));
-		// The child is the server's (CLONE_PARENT): the server reaps it.
+		// The child is the server's (CLONE_PARENT), which is not told its
+		// pid, so it stays the server's zombie until the server exits. The
+		// same maps are written for every init: a host that refuses them
+		// once refuses them always, so this is not one sandbox in many.
 		kill(pid, SIGKILL);
 		close(sync[1]);
 		return 0;

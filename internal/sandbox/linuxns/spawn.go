@@ -67,7 +67,7 @@ func newPolledPipe(name string) (r, w *os.File, err error) {
 // sealedExecutable puts b in a sealed memory file, kept open close-on-exec
 // for the life of the process and numbered above the few descriptors a
 // child is given, so that setting up a child's descriptors never
-// overwrites it before the exec (execPath).
+// overwrites it before the exec of /proc/self/fd/<its number>.
 func sealedExecutable(name string, b []byte) (*os.File, error) {
 	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
