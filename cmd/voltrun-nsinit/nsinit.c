@@ -601,6 +601,8 @@ static pid_t spawn(uint32_t uid_base, uint32_t flags, const int *fds, int nfds, 
 // descriptors attached in nsinit.SpawnRequest's order; the answer a
 // big-endian i32 pid, or 0 followed by why.
 static int run_spawner(void) {
+	// Executed from a memory file, its name would be the descriptor's.
+	prctl(PR_SET_NAME, "voltrun-spawner", 0, 0, 0);
 	dev_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (dev_null < 0 || fcntl(SOCKET_FD, F_SETFD, FD_CLOEXEC) != 0) {
 		perror("voltrun sandbox spawner");

@@ -97,7 +97,8 @@ func TestSpawnerStartsInitInCgroup(t *testing.T) {
 }
 
 // TestInitIsNamedApart: an init is a clone of the spawner, not an exec, and
-// renames itself, so that ps and /proc tell the two apart.
+// renames itself, so that ps and /proc tell the two apart; the spawner
+// names itself too (its executable is a memory file's descriptor).
 func TestInitIsNamedApart(t *testing.T) {
 	d := newTestDriver(t)
 	init := startInit(t, d.spawner, nsinit.SpawnRequest{UIDBase: 100000})
@@ -112,6 +113,10 @@ func TestInitIsNamedApart(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(cmdline), "voltrun-sandbox-init\x00") || string(comm) != "voltrun-init\n" {
 		t.Errorf("the init's cmdline is %q and comm %q; want voltrun-sandbox-init and voltrun-init", cmdline, comm)
+	}
+	spawner, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", d.spawner.cmd.Process.Pid))
+	if err != nil || string(spawner) != "voltrun-spawner\n" {
+		t.Errorf("the spawner's comm is %q (%v); want voltrun-spawner", spawner, err)
 	}
 	if _, code := init.finish(t, nil); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
