@@ -59,6 +59,7 @@ type Driver struct {
 	probeOnce sync.Once
 	spawner   *spawner
 	seccomp   []byte // the filter every init installs
+	hostRoot  nsinit.HostRoot
 	pyCode    []byte // the compiled Python bootstrap; nil: each sandbox compiles it
 	cg        cgroupManager
 	probeErr  error
@@ -149,6 +150,9 @@ func (d *Driver) check() error {
 		return unavailable("%v", err)
 	}
 	d.seccomp = prog
+	if d.hostRoot, err = nsinit.ReadHostRoot(); err != nil {
+		return unavailable("%v", err)
+	}
 	cg, err := detectCgroups(d.opts.CgroupParent)
 	if err != nil {
 		return unavailable("%v", err)
@@ -227,7 +231,7 @@ func (i *instance) start(ctx context.Context) error {
 	go i.wait()
 	cfg := nsinit.Config{
 		Runtime: i.spec.Runtime, MemoryMB: i.spec.MemoryMB, TmpSizeMB: i.spec.TmpSizeMB,
-		Hostname: i.d.opts.Hostname, CodeDir: true, CgroupTasks: tasks, Seccomp: i.d.seccomp,
+		Hostname: i.d.opts.Hostname, CodeDir: true, CgroupTasks: tasks, Seccomp: i.d.seccomp, Host: i.d.hostRoot,
 	}
 	if i.spec.Runtime == sandbox.RuntimePython {
 		cfg.PythonCode = i.d.pyCode

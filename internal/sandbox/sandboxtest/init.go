@@ -10,7 +10,7 @@ import (
 )
 
 // BuildInit builds cmd/voltrun-sandbox-init, once per test binary: the
-// standalone init the server embeds, for drivers' Options.Init. It needs
+// standalone init the server embeds, for gvisor's Options.Init. It needs
 // the go command, as `go test` does.
 var BuildInit = sync.OnceValues(func() ([]byte, error) {
 	dir, err := os.MkdirTemp("", "voltrun-init")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/voltrun/voltrun/internal/runtime/bootstrap"
@@ -34,6 +35,41 @@ type Config struct {
 	// PythonCode is the compiled Python bootstrap (runtime.CompilePython)
 	// for a Python sandbox; without it the runtime compiles the source.
 	PythonCode []byte
+	// Host is what the root takes from the host's (ReadHostRoot).
+	Host HostRoot
+}
+
+// HostRoot is what a sandbox's root takes from the host's besides /usr:
+// /bin, /lib, /lib64 and /sbin, as the same links into usr/ on merged-/usr
+// hosts (Debian 12), as read-only binds otherwise. It does not change while
+// the server runs, so a driver reads it once.
+type HostRoot struct {
+	dirs, binds, links []string // as in the encoded Config
+}
+
+// ReadHostRoot reads the host's top directories.
+func ReadHostRoot() (HostRoot, error) {
+	var h HostRoot
+	for _, d := range []string{"bin", "lib", "lib64", "sbin"} {
+		host := "/" + d
+		fi, err := os.Lstat(host)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return h, fmt.Errorf("inspect %s: %w", host, err)
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(host)
+			if err != nil {
+				return h, fmt.Errorf("read link %s: %w", host, err)
+			}
+			h.links = append(h.links, target, d)
+		default:
+			h.dirs = append(h.dirs, d)
+			h.binds = append(h.binds, host, d)
+		}
+	}
+	return h, nil
 }
 
 // configVersion is the first field of an encoded Config; the init refuses
@@ -50,8 +86,7 @@ type file struct {
 // Encode lays out the sandbox's root as the init builds it (see
 // cmd/voltrun-nsinit), with what depends on the host and the instance
 // decided here: the directories to create, the read-only binds (/usr, and
-// /bin, /lib, /lib64 and /sbin where they are not links into it), the
-// links, the files (the bootstraps and a synthesized /etc; nothing of the
+// c.Host's), the links, the files (the bootstraps and a synthesized /etc; nothing of the
 // host's /etc is exposed) and the runtime's command. The encoding is a
 // sequence of big-endian u32s and u32-length-prefixed byte strings in the
 // order the init reads them.
@@ -60,29 +95,10 @@ func (c Config) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	dirs := []string{"usr", "var", "var/task", "dev", "tmp", "proc", "etc", "opt", bootstrap.Dir[1:]}
-	binds := []string{"/usr", "usr"}
-	var links []string
-	for _, d := range []string{"bin", "lib", "lib64", "sbin"} {
-		host := "/" + d
-		fi, err := os.Lstat(host)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("inspect %s: %w", host, err)
-		case fi.Mode()&os.ModeSymlink != 0:
-			target, err := os.Readlink(host)
-			if err != nil {
-				return nil, fmt.Errorf("read link %s: %w", host, err)
-			}
-			links = append(links, target, d)
-		default:
-			dirs = append(dirs, d)
-			binds = append(binds, host, d)
-		}
-	}
-	links = append(links, "/usr/share/zoneinfo/Etc/UTC", "etc/localtime")
+	// Concat, not append: c.Host's slices are shared by every Encode.
+	dirs := slices.Concat([]string{"usr", "var", "var/task", "dev", "tmp", "proc", "etc", "opt", bootstrap.Dir[1:]}, c.Host.dirs)
+	binds := slices.Concat([]string{"/usr", "usr"}, c.Host.binds)
+	links := slices.Concat(c.Host.links, []string{"/usr/share/zoneinfo/Etc/UTC", "etc/localtime"})
 	var files []file
 	for _, b := range bootstrap.Files() {
 		files = append(files, file{bootstrap.Dir[1:] + "/" + b.Name, 0o444, b.Body})
