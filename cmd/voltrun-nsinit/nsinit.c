@@ -71,6 +71,29 @@ enum { STDOUT_FD = 1, STDERR_FD = 2, REQUESTS_FD = 3, RESPONSES_FD = 4, CONFIG_F
 
 static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+// The protocols' integers are big-endian u32s.
+static uint32_t get_be32(const unsigned char *b) {
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void put_be32(char *b, uint32_t v) {
+	b[0] = (char)(v >> 24);
+	b[1] = (char)(v >> 16);
+	b[2] = (char)(v >> 8);
+	b[3] = (char)v;
+}
+
+// write_text writes text to the existing file at path in one write.
+static int write_text(const char *path, const char *text) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
 // fail reports the message as an init-error frame, in one write as the
 // protocol requires, and exits.
 static void fail(const char *fmt, ...) {
@@ -81,10 +104,7 @@ static void fail(const char *fmt, ...) {
 	va_end(ap);
 	if (n < 0) n = 0;
 	if ((size_t)n > sizeof frame - 6) n = sizeof frame - 6;
-	frame[0] = (char)(n >> 24);
-	frame[1] = (char)(n >> 16);
-	frame[2] = (char)(n >> 8);
-	frame[3] = (char)n;
+	put_be32(frame, (uint32_t)n);
 	frame[4] = 'X';
 	ssize_t w = write(RESPONSES_FD, frame, (size_t)n + 5);
 	(void)w;
@@ -100,7 +120,7 @@ struct reader {
 
 static uint32_t get_u32(struct reader *r) {
 	if (r->n < 4) fail("decode init config: truncated");
-	uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
+	uint32_t v = get_be32(r->p);
 	r->p += 4;
 	r->n -= 4;
 	return v;
@@ -446,9 +466,7 @@ static int run_init(void) {
 	// anything else, and root a cgroup namespace there to hide the host's
 	// cgroup paths.
 	for (char **t = c.cgroup_tasks; *t != NULL; t++) {
-		int fd = open(*t, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "0", 1) != 1) fail("join cgroup: %s: %s", *t, strerror(errno));
-		close(fd);
+		if (write_text(*t, "0") != 0) fail("join cgroup: %s: %s", *t, strerror(errno));
 	}
 	if (unshare(CLONE_NEWCGROUP) != 0) fail("unshare cgroup namespace: %s", strerror(errno));
 	build_root(&c);
@@ -538,13 +556,7 @@ static void init_child(int sync, const int *fds, int nfds) {
 static int write_proc(pid_t pid, const char *file, const char *text) {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(text) ? 0 : -1;
+	return write_text(path, text);
 }
 
 // spawn starts one init and returns its pid, or 0 with why in err.
@@ -639,15 +651,10 @@ static int run_spawner(void) {
 		if (n != sizeof req || (msg.msg_flags & MSG_CTRUNC)) {
 			snprintf(reply + 4, sizeof reply - 4, "malformed spawn request");
 		} else {
-			uint32_t uid_base = (uint32_t)req[0] << 24 | (uint32_t)req[1] << 16 | (uint32_t)req[2] << 8 | req[3];
-			uint32_t flags = (uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 | (uint32_t)req[6] << 8 | req[7];
-			pid = spawn(uid_base, flags, fds, nfds, reply + 4, sizeof reply - 4);
+			pid = spawn(get_be32(req), get_be32(req + 4), fds, nfds, reply + 4, sizeof reply - 4);
 		}
 		for (int i = 0; i < nfds; i++) close(fds[i]);
-		reply[0] = (char)((uint32_t)pid >> 24);
-		reply[1] = (char)((uint32_t)pid >> 16);
-		reply[2] = (char)((uint32_t)pid >> 8);
-		reply[3] = (char)pid;
+		put_be32(reply, (uint32_t)pid);
 		size_t len = pid > 0 ? 4 : 4 + strlen(reply + 4);
 		if (send(SOCKET_FD, reply, len, MSG_NOSIGNAL) < 0) return 1;
 	}
