@@ -41,6 +41,10 @@ type Config struct {
 	SnapshotAfter time.Duration // VOLTRUN_SNAPSHOT_AFTER
 	// InstanceMaxCalls and InstanceMaxMemoryPct recycle warm instances
 	// after that many calls, or when idle above that share of their limit.
+	// A recycle costs a sandbox boot (~100 ms of CPU for Node), so the call
+	// limit is high: at 10,000 it cost each no-op call ~10 µs, ~5 % of all
+	// the CPU the call used. A function that leaks memory meets the memory
+	// threshold instead.
 	InstanceMaxCalls     int // VOLTRUN_INSTANCE_MAX_CALLS
 	InstanceMaxMemoryPct int // VOLTRUN_INSTANCE_MAX_MEMORY_PCT
 	// Queue is NATS and the asynchronous workers (see queue.go).
@@ -75,7 +79,7 @@ var Vars = []Var{
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
 	{"VOLTRUN_SERVER_CPUS", "server-cpus", "0", "CPUs the server's own work may use at once (Go's GOMAXPROCS); 0 takes half of those available, rounded up, and leaves the rest to the sandboxes, which run on the same host. A GOMAXPROCS variable, when set, wins"},
 	{"VOLTRUN_SNAPSHOT_AFTER", "snapshot-after", "100ms", "with the gvisor sandbox, image a function right after its load when the load (its init code) took at least this long, and start its later instances from that image; 0 turns it off"},
-	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "10000", "recycle a warm instance after this many calls; 0 never"},
+	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "100000", "recycle a warm instance after this many calls; 0 never"},
 	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
 	{"VOLTRUN_NATS_URL", "nats-url", "", "external NATS cluster (comma-separated nats:// URLs, which may carry credentials); empty runs NATS embedded"},
 	{"VOLTRUN_NATS_CREDS", "nats-creds", "", "NATS credentials file for VOLTRUN_NATS_URL"},
