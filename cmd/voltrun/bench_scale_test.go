@@ -35,7 +35,7 @@ func BenchmarkIdleInstances(b *testing.B) {
 		}
 		serverBefore := anonKiB(b, os.Getpid())
 		firstCalls(b, s, auth, n, 1, func(i int) string { return fmt.Sprintf("idle-%d", i) }, 8)
-		warm := metricValue(b, s, "voltrun_warm_instances ")
+		warm := metricValue(b, s, "voltrun_warm_instances")
 		if warm != n {
 			b.Fatalf("%d warm instances held, want %d", warm, n)
 		}
@@ -95,10 +95,10 @@ func BenchmarkBurst(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 		b.ReportMetric(float64(median(bare).Microseconds())/1000, "bare-p50-ms")
 		b.ReportMetric(float64(pctl(lat, 0.99))/float64(median(bare)), "p99/bare")
-		b.ReportMetric(float64(metricValue(b, s, `voltrun_cold_starts_total{how="boot",runtime="nodejs"} `)+
-			metricValue(b, s, `voltrun_cold_starts_total{how="prewarmed",runtime="nodejs"} `)), "instances-started")
-		b.ReportMetric(float64(metricValue(b, s, `voltrun_queued_calls_total{outcome="served"} `)), "queued-served")
-		b.ReportMetric(float64(metricValue(b, s, `voltrun_queued_calls_total{outcome="started"} `)), "queued-started")
+		b.ReportMetric(float64(metricValue(b, s, "voltrun_cold_starts_total", `how="boot"`, `runtime="nodejs"`)+
+			metricValue(b, s, "voltrun_cold_starts_total", `how="prewarmed"`, `runtime="nodejs"`)), "instances-started")
+		b.ReportMetric(float64(metricValue(b, s, "voltrun_queued_calls_total", `outcome="served"`)), "queued-served")
+		b.ReportMetric(float64(metricValue(b, s, "voltrun_queued_calls_total", `outcome="started"`)), "queued-started")
 	}
 }
 
@@ -154,20 +154,27 @@ func firstCalls(b *testing.B, s *testServer, auth []string, functions, perFn int
 	return lat
 }
 
-// metricValue reads one integer series from the server's /metrics; the
-// prefix includes the labels and the trailing space.
-func metricValue(b testing.TB, s *testServer, prefix string) int {
+// metricValue sums the integer series of metric on the server's /metrics
+// that carry all of labels, each written as /metrics writes it (name="v").
+func metricValue(b testing.TB, s *testServer, metric string, labels ...string) int {
 	b.Helper()
+	sum := 0
 	for line := range strings.Lines(string(s.do("GET", "/metrics", nil).Body)) {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return int(f)
+		series, v, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
 		}
+		name, set, _ := strings.Cut(series, "{")
+		if name != metric || slices.ContainsFunc(labels, func(l string) bool { return !strings.Contains(set, l) }) {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += int(f)
 	}
-	return 0
+	return sum
 }
 
 // anonKiB is a process's resident anonymous memory.

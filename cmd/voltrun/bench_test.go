@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -191,17 +190,7 @@ func BenchmarkColdInvoke(b *testing.B) {
 // coldStarts reads the server's count of rt's cold starts had the given way.
 func coldStarts(b *testing.B, s *testServer, rt, how string) float64 {
 	b.Helper()
-	want := fmt.Sprintf("voltrun_cold_starts_total{how=%q,runtime=%q} ", how, rt)
-	for line := range strings.Lines(string(s.do("GET", "/metrics", nil).Body)) {
-		if v, ok := strings.CutPrefix(line, want); ok {
-			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				b.Fatalf("metric %s: %v", line, err)
-			}
-			return n
-		}
-	}
-	return 0
+	return float64(metricValue(b, s, "voltrun_cold_starts_total", fmt.Sprintf("how=%q", how), fmt.Sprintf("runtime=%q", rt)))
 }
 
 // waitPrewarmed waits until the server holds a pre-warmed sandbox of rt.

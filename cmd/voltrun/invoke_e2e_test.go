@@ -103,7 +103,8 @@ func TestInvokeRuntimes(t *testing.T) {
 }
 
 // TestInvokeFailures: handler errors are HTTP 200 with status failed and a
-// structured error; the platform stays up.
+// structured error; the platform stays up, and /metrics counts the
+// instances the failures cost.
 func TestInvokeFailures(t *testing.T) {
 	s, auth := fnServer(t, nil)
 	cases := []struct {
@@ -134,6 +135,12 @@ func TestInvokeFailures(t *testing.T) {
 				t.Fatalf("error %v, want type %s", e, c.errType)
 			}
 		})
+	}
+	// The instances that died or never loaded are counted by why, once each.
+	for reason, want := range map[string]int{"crash": 1, "timeout": 1, "load_failed": 2} {
+		if got := metricValue(t, s, "voltrun_instances_retired_total", `reason="`+reason+`"`); got != want {
+			t.Errorf("%d instances retired for %s, want %d", got, reason, want)
+		}
 	}
 	s.deploy(auth, map[string]any{"name": "fine", "runtime": "python", "code": "def handler(e, c):\n    return 'ok'\n"})
 	if res := s.invoke(auth, "fine", nil); res["result"] != "ok" {

@@ -25,7 +25,7 @@ func TestChangesRetireInstances(t *testing.T) {
 	}
 	warm := func(want int) {
 		t.Helper()
-		if got := metricValue(t, s, "voltrun_warm_instances "); got != want {
+		if got := metricValue(t, s, "voltrun_warm_instances"); got != want {
 			t.Fatalf("%d warm instances, want %d", got, want)
 		}
 	}

@@ -187,7 +187,7 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	defer func() { e.end(&c, &exec, out) }()
 
 	key := codeKey(fn, c.Version)
-	inst, w, budget := e.route(key, groupOf(fn, c.Version), fn.Runtime)
+	inst, w, budget, fromZero := e.route(key, groupOf(fn, c.Version), fn.Runtime)
 	if w != nil {
 		inst = e.await(ctx, key, fn.Runtime, w, budget)
 	}
@@ -203,7 +203,11 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 		e.booting(key, 1)
 		inst, how, err = e.start(ctx, fn, c.Version, key)
 		e.booting(key, -1)
-		e.metrics.coldStart(fn.Runtime, how)
+		why := coldScaleOut
+		if fromZero {
+			why = coldFromZero
+		}
+		e.metrics.coldStart(fn.Runtime, how, why)
 		switch {
 		case errors.As(err, &loadErr):
 			e.retire(key)
@@ -225,12 +229,12 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	}, logs.sink)
 	if err != nil && !errors.Is(err, sandbox.ErrAborted) {
 		e.retire(key)
-		e.destroy(inst)
+		e.destroy(inst, retiredCrash)
 		return nil, fmt.Errorf("engine: invoke %s: %w", fn.ID, err)
 	}
 	if res.Dead || err != nil {
 		e.retire(key)
-		e.destroy(inst)
+		e.destroy(inst, deathReason(res))
 	} else {
 		e.handOff(key, inst, time.Since(began))
 	}
@@ -256,6 +260,20 @@ func (e *Engine) finish(fn *core.Function, exec core.Execution, logs *logBuffer,
 		e.log.Warn("execution not recorded", zap.String("execution_id", exec.ID), zap.Error(err))
 	}
 	return &Outcome{Execution: exec, Result: payload}
+}
+
+// deathReason is why an instance died in a call, for its retired count:
+// one of a few reasons, so that a label value stays one of a few.
+func deathReason(res sandbox.Result) string {
+	if res.Status == sandbox.StatusSucceeded {
+		// Its deadline or cancellation struck as it answered.
+		return retiredKilled
+	}
+	switch res.Reason {
+	case sandbox.ReasonTimeout, sandbox.ReasonOutOfMemory, sandbox.ReasonPidsLimit, sandbox.ReasonAborted, sandbox.ReasonProtocol:
+		return string(res.Reason)
+	}
+	return retiredCrash // an exit status, a signal, ReasonCrash
 }
 
 func toCoreError(fe *sandbox.FunctionError) *core.FunctionError {
@@ -377,7 +395,7 @@ func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Functio
 	inst := &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}
 	fill := codeFiller(fn)
 	if err := fill(sb.CodeDir()); err != nil {
-		e.destroy(inst)
+		e.destroy(inst, retiredLoad)
 		return nil, fmt.Errorf("engine: write code: %w", err)
 	}
 	req := sandbox.LoadRequest{
@@ -386,7 +404,7 @@ func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Functio
 	began := time.Now()
 	err := sb.Load(ctx, req)
 	if err != nil {
-		e.destroy(inst)
+		e.destroy(inst, retiredLoad)
 		var loadErr *sandbox.LoadError
 		if errors.As(err, &loadErr) {
 			return nil, err

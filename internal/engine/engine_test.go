@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
 	"github.com/voltrun/voltrun/internal/bundle"
@@ -89,8 +91,18 @@ func call(t *testing.T, e *Engine, fn *core.Function) *Outcome {
 	return out
 }
 
+// counted reads one series of a counter vector.
+func counted(t *testing.T, vec *prometheus.CounterVec, labels ...string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := vec.WithLabelValues(labels...).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
 // TestScaleToZero: an idle instance is destroyed after the TTL and the next
-// call starts a new one.
+// call starts a new one; both cold starts and the reaping are counted.
 func TestScaleToZero(t *testing.T) {
 	e, fn := realEngine(t, 300*time.Millisecond)
 	if !call(t, e, fn).Execution.ColdStart || call(t, e, fn).Execution.ColdStart {
@@ -108,6 +120,12 @@ func TestScaleToZero(t *testing.T) {
 	}
 	if !call(t, e, fn).Execution.ColdStart {
 		t.Fatal("call after scale to zero was warm")
+	}
+	if n := counted(t, e.metrics.retired, retiredIdle); n != 1 {
+		t.Errorf("%v instances counted as retired idle, want 1", n)
+	}
+	if n := counted(t, e.metrics.coldStarts, string(fn.Runtime), startBoot, coldFromZero); n != 2 {
+		t.Errorf("%v cold starts counted as booted from zero, want 2", n)
 	}
 }
 
@@ -128,6 +146,9 @@ func TestEditRetiresWarm(t *testing.T) {
 	if e.Idle() != 1 {
 		t.Fatalf("%d idle instances: the stale one was kept", e.Idle())
 	}
+	if n := counted(t, e.metrics.retired, retiredChanged); n != 1 {
+		t.Errorf("%v instances counted as replaced, want 1", n)
+	}
 }
 
 // TestRecycle: an instance is replaced after MaxCalls calls, and an idle one
@@ -141,6 +162,9 @@ func TestRecycle(t *testing.T) {
 	}
 	if fmt.Sprint(colds) != "[true false false true]" {
 		t.Fatalf("cold starts %v: want a new instance after 3 calls", colds)
+	}
+	if n := counted(t, e.metrics.retired, retiredMaxCalls); n != 1 {
+		t.Errorf("%v instances counted as retired after max calls, want 1", n)
 	}
 
 	e.opts.MaxCalls = 0
@@ -164,5 +188,8 @@ func TestRecycle(t *testing.T) {
 	e.recycleGrown()
 	if e.Idle() != 0 {
 		t.Fatal("an instance past its memory threshold was kept")
+	}
+	if n := counted(t, e.metrics.retired, retiredMemory); n != 1 {
+		t.Errorf("%v instances counted as retired for memory, want 1", n)
 	}
 }

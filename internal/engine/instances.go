@@ -45,7 +45,9 @@ func codeKey(fn *core.Function, version string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (e *Engine) destroy(inst *instance) {
+// destroy tears inst down and counts it under reason (see metrics.go).
+func (e *Engine) destroy(inst *instance, reason string) {
+	e.metrics.retired.WithLabelValues(reason).Inc()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := inst.sb.Destroy(ctx); err != nil {
@@ -82,7 +84,7 @@ func (e *Engine) discard(stale []*instance, groups []string, keep string) {
 			e.snapshots.DropLoaded(g, keep)
 		}
 		for _, s := range stale {
-			e.destroy(s)
+			e.destroy(s, retiredChanged)
 		}
 	})
 }
@@ -188,7 +190,7 @@ func (e *Engine) reap(cutoff time.Time) {
 	}
 	e.mu.Unlock()
 	for _, inst := range old {
-		e.destroy(inst)
+		e.destroy(inst, retiredIdle)
 	}
 }
 
@@ -222,7 +224,7 @@ func (e *Engine) recycleGrown() {
 	e.mu.Unlock()
 	for _, inst := range grown {
 		e.log.Info("recycling an instance that grew past its memory threshold", zap.String("instance", inst.sb.ID()))
-		e.destroy(inst)
+		e.destroy(inst, retiredMemory)
 	}
 }
 
@@ -246,7 +248,7 @@ func (e *Engine) Close() {
 	}
 	e.mu.Unlock()
 	for _, inst := range all {
-		e.destroy(inst)
+		e.destroy(inst, retiredShutdown)
 	}
 	e.teardown.Wait()
 	if e.pool != nil {
@@ -267,6 +269,17 @@ func (e *Engine) Idle() int {
 	n := 0
 	for _, list := range e.warm {
 		n += len(list)
+	}
+	return n
+}
+
+// Busy is how many instances serve a call or start for one.
+func (e *Engine) Busy() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, l := range e.traffic {
+		n += l.busy
 	}
 	return n
 }

@@ -90,9 +90,10 @@ func (e *Engine) queueAfterFor(l *keyLoad) int {
 
 // route returns an idle instance of key, or a waiter and how long to wait
 // for a busy one, or neither: the caller starts an instance, already
-// counted busy. Idle instances of the same group under another key are
-// stale (the draft changed) and are destroyed.
-func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, time.Duration) {
+// counted busy, and fromZero tells whether the key had no instance at all
+// (else all were busy). Idle instances of the same group under another key
+// are stale (the draft changed) and are destroyed.
+func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *waiter, budget time.Duration, fromZero bool) {
 	e.mu.Lock()
 	stale, images := e.switchLocked(group, key)
 	l := e.traffic[key]
@@ -100,9 +101,6 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 		l = &keyLoad{}
 		e.traffic[key] = l
 	}
-	var inst *instance
-	var w *waiter
-	var budget time.Duration
 	if list := e.warm[key]; len(list) > 0 {
 		inst = list[len(list)-1]
 		if len(list) == 1 {
@@ -116,11 +114,12 @@ func (e *Engine) route(key, group string, rt core.Runtime) (*instance, *waiter, 
 		l.waiters = append(l.waiters, w)
 		budget = cold
 	} else {
+		fromZero = l.busy == 0
 		l.busy++
 	}
 	e.mu.Unlock()
 	e.discard(stale, images, key)
-	return inst, w, budget
+	return inst, w, budget, fromZero
 }
 
 // await waits for a busy instance of key, re-checking every cold start's
@@ -183,9 +182,13 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 	l := e.traffic[key]
 	l.callTime = ewma(l.callTime, took)
 	if e.closed || (e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls) {
+		reason := retiredMaxCalls
+		if e.closed {
+			reason = retiredShutdown
+		}
 		e.retireLocked(key, l)
 		e.mu.Unlock()
-		e.destroy(inst)
+		e.destroy(inst, reason)
 		return
 	}
 	if len(l.waiters) > 0 {
@@ -199,7 +202,7 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 		// The function changed while this call ran.
 		e.retireLocked(key, l)
 		e.mu.Unlock()
-		e.destroy(inst)
+		e.destroy(inst, retiredChanged)
 		return
 	}
 	l.busy--

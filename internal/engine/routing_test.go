@@ -9,6 +9,7 @@ import (
 
 	"github.com/voltrun/voltrun/internal/bundle"
 	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
 // burst makes n concurrent calls of fn and returns how many were cold.
@@ -77,14 +78,32 @@ func TestShortCallsQueueForBusyInstances(t *testing.T) {
 }
 
 // TestLongCallsStartInstances: calls much longer than a cold start do not
-// wait for each other: each gets an instance of its own.
+// wait for each other: each gets an instance of its own, counted busy while
+// it starts and serves, and its cold start counted as a scale-out.
 func TestLongCallsStartInstances(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
 	slow := withHandler(t, fn, `exports.handler = async () => { await new Promise((r) => setTimeout(r, 400)); return 1; };`)
 	warmWithColdTime(t, e, slow, 50*time.Millisecond)
-	if cold := burst(t, e, slow, 4); cold != 3 {
-		t.Fatalf("%d of 4 concurrent 400 ms calls started an instance; want 3 (one was warm)", cold)
+	colds := make(chan int)
+	go func() { colds <- burst(t, e, slow, 4) }()
+	maxBusy := 0
+	for waiting := true; waiting; {
+		select {
+		case cold := <-colds:
+			if cold != 3 {
+				t.Fatalf("%d of 4 concurrent 400 ms calls started an instance; want 3 (one was warm)", cold)
+			}
+			waiting = false
+		case <-time.After(5 * time.Millisecond):
+			maxBusy = max(maxBusy, e.Busy())
+		}
+	}
+	if maxBusy != 4 || e.Busy() != 0 || e.Idle() != 4 {
+		t.Fatalf("busy instances peaked at %d and ended at %d with %d idle; want 4, 0 and 4", maxBusy, e.Busy(), e.Idle())
+	}
+	if n := counted(t, e.metrics.coldStarts, string(fn.Runtime), startBoot, coldScaleOut); n != 3 {
+		t.Fatalf("%v cold starts counted as scale-outs, want 3", n)
 	}
 }
 
@@ -120,6 +139,9 @@ func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 	}
 	if c := <-crashed; c == nil || c.Execution.Status == core.ExecSucceeded {
 		t.Fatalf("the crashing call did not fail: %+v", c)
+	}
+	if n := counted(t, e.metrics.retired, string(sandbox.ReasonCrash)); n != 1 {
+		t.Errorf("%v instances counted as retired by a crash, want 1", n)
 	}
 }
 
