@@ -4,7 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,18 +32,32 @@ func groupOf(fn *core.Function, version string) string { return fn.ID + "\x00" +
 
 // codeKey identifies what an instance was loaded with: the same key means
 // the instance can serve the call. Any change of code or configuration
-// gives a new key, so edited functions never run stale instances.
+// gives a new key, so edited functions never run stale instances. Every
+// part is length-prefixed, so no two configurations hash the same input;
+// the key is worked out on every call, so it is built in one buffer.
 func codeKey(fn *core.Function, version string) string {
-	env, _ := json.Marshal(fn.Env) // map keys marshal sorted: stable
-	h := sha256.New()
-	for _, part := range []string{
-		fn.ID, version, fn.CodeSHA256, string(fn.Runtime), fn.Handler,
-		strconv.Itoa(fn.MemoryMB), strconv.Itoa(fn.TimeoutMS), string(env),
-	} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
+	var arr [512]byte
+	buf := arr[:0]
+	for _, s := range [...]string{fn.ID, version, fn.CodeSHA256, string(fn.Runtime), fn.Handler} {
+		buf = appendPart(buf, s)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	buf = strconv.AppendInt(buf, int64(fn.MemoryMB), 10)
+	buf = append(buf, ',')
+	buf = strconv.AppendInt(buf, int64(fn.TimeoutMS), 10)
+	buf = append(buf, ',')
+	if len(fn.Env) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(fn.Env)) {
+			buf = appendPart(appendPart(buf, k), fn.Env[k])
+		}
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// appendPart appends s to b after its length.
+func appendPart(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	return append(append(b, ':'), s...)
 }
 
 // destroy tears inst down and counts it under reason (see metrics.go).
