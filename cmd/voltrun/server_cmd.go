@@ -46,18 +46,20 @@ func newServerCmd() *cobra.Command {
 
 // serverProcs is how many threads may run the server's Go code at once
 // (unless GOMAXPROCS is set): VOLTRUN_SERVER_CPUS, else half of the CPUs
-// the runtime found, rounded up. The runtime's count follows a cgroup CPU
-// limit, but once set here it no longer follows later changes of it. The
-// sandboxes share those CPUs; with a processor per CPU, every call readies
-// goroutines that wake an idle processor's thread to look for work, and
-// under load those threads contend with the sandboxes (docs/benchmarks.md:
-// the server's CPU per call fell by a third with half the processors on
-// two CPUs).
+// the runtime found, rounded up, but two where there are two. The runtime's
+// count follows a cgroup CPU limit, but once set here it no longer follows
+// later changes of it. The sandboxes share those CPUs; with a processor per
+// CPU, every call readies goroutines that wake an idle processor's thread
+// to look for work, and under load those threads contend with the
+// sandboxes. One processor, though, runs every call's Go code and the
+// recorder's SQLite writes in turn while the other CPU idles: on two CPUs
+// under wrk two processors served 14-20 % more calls a second
+// (docs/benchmarks.md, round 10).
 func serverProcs(configured, available int) int {
 	if configured > 0 {
 		return configured
 	}
-	return (available + 1) / 2
+	return max(min(2, available), (available+1)/2)
 }
 
 // processEnv looks variables up in the process environment, then in the

@@ -77,7 +77,7 @@ var Vars = []Var{
 	{"VOLTRUN_SANDBOX", "sandbox", "auto", "sandbox driver: linuxns, gvisor, firecracker, or auto (the best one this host can run)"},
 	{"VOLTRUN_WARM_TTL", "warm-ttl", "10m", "how long an idle warm instance is kept before it is destroyed (scale to zero)"},
 	{"VOLTRUN_POOL_MEMORY_MB", "pool-memory-mb", "1024", "memory (in instance limits) pre-warmed sandboxes may hold; 0 turns pre-warming off"},
-	{"VOLTRUN_SERVER_CPUS", "server-cpus", "0", "CPUs the server's own work may use at once (Go's GOMAXPROCS); 0 takes half of those available, rounded up, and leaves the rest to the sandboxes, which run on the same host. A GOMAXPROCS variable, when set, wins"},
+	{"VOLTRUN_SERVER_CPUS", "server-cpus", "0", "CPUs the server's own work may use at once (Go's GOMAXPROCS); 0 takes half of those available, rounded up, and at least two where there are two; the rest is left to the sandboxes, which run on the same host. A GOMAXPROCS variable, when set, wins"},
 	{"VOLTRUN_SNAPSHOT_AFTER", "snapshot-after", "100ms", "with the gvisor sandbox, image a function right after its load when the load (its init code) took at least this long, and start its later instances from that image; 0 turns it off"},
 	{"VOLTRUN_INSTANCE_MAX_CALLS", "instance-max-calls", "100000", "recycle a warm instance after this many calls; 0 never"},
 	{"VOLTRUN_INSTANCE_MAX_MEMORY_PCT", "instance-max-memory-pct", "90", "recycle an idle warm instance using more than this percentage of its memory limit; 0 never"},
