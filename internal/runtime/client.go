@@ -338,8 +338,7 @@ func (c *Client) SawHeapOOM() bool { return c.mux.sawHeapOOM() }
 // else it waits for the request's drain markers.
 func (c *Client) settle(seq uint64) {
 	if c.cfg.DirectOutput {
-		c.direct[streamOut].drain()
-		c.direct[streamErr].drain()
+		drainStreams(c.direct[streamOut], c.direct[streamErr])
 		return
 	}
 	c.waitDrained(seq)

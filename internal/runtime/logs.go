@@ -262,21 +262,36 @@ func (d *directStream) run() {
 // child left running) cannot hold the call.
 const maxDrainBytes = 1 << 20
 
-// drain delivers everything the pipe holds now, and the unfinished last
-// line with it, without waiting for more.
-func (d *directStream) drain() {
-	_ = d.conn.Control(func(fd uintptr) {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		for read := 0; read < maxDrainBytes; {
-			n, err := d.readLocked(fd)
-			if n <= 0 || err != nil {
-				break
-			}
-			read += n
-		}
-		d.split.flush()
+// drainStreams delivers everything the pipes of out and errOut hold now,
+// and the unfinished last line of each, without waiting for more. One
+// poll of both finds which hold anything: most answers come with nothing
+// printed, and reading each empty pipe to find that cost a system call
+// per stream on every call.
+func drainStreams(out, errOut *directStream) {
+	_ = out.conn.Control(func(outFD uintptr) {
+		_ = errOut.conn.Control(func(errFD uintptr) {
+			fds := [2]unix.PollFd{{Fd: int32(outFD), Events: unix.POLLIN}, {Fd: int32(errFD), Events: unix.POLLIN}}
+			_, err := unix.Poll(fds[:], 0)
+			// Interrupted, or refused: read both to be sure.
+			out.drainFD(outFD, err != nil || fds[0].Revents != 0)
+			errOut.drainFD(errFD, err != nil || fds[1].Revents != 0)
+		})
 	})
+}
+
+// drainFD reads fd until it is empty when read is set, then flushes
+// the unfinished last line, which a read by run may have left.
+func (d *directStream) drainFD(fd uintptr, read bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for n := 0; read && n < maxDrainBytes; {
+		got, err := d.readLocked(fd)
+		if got <= 0 || err != nil {
+			break
+		}
+		n += got
+	}
+	d.split.flush()
 }
 
 // readLocked reads once and splits what came; n is 0 at EOF.
