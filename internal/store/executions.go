@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"iter"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -70,18 +72,45 @@ var executionUpsert = clause.OnConflict{
 // well under the bound-parameter limits (PostgreSQL 65535, SQLite 32766).
 const saveBatch = 500
 
-// saveBatchSQLite is far smaller: the SQLite driver matches each bound
-// parameter to its argument by a linear scan, so a statement's bind cost
-// grows with the square of its parameters (at 500 rows it was half the
-// server's CPU under load).
-const saveBatchSQLite = 24
+// saveBatchSQLite bounds the execution rows of one statement on SQLite.
+// Its driver binds a statement's parameters in one pass, so longer
+// statements spread each statement's own cost (database/sql's argument
+// conversion, the step's set-up and reset) over more rows: 256 rows a
+// statement took 5-16 % off a 256-record batch against 24 (round 10 in
+// docs/benchmarks.md). Every row count is a statement of its own, prepared
+// on each connection, so a batch is split in powers of two (insertChunks).
+const saveBatchSQLite = 256
 
-// rowsPerInsert is how many execution rows one statement writes.
-func (s *Store) rowsPerInsert() int {
+// latencyRowsSQLite bounds the usage_latency rows of one statement on
+// SQLite: a batch rarely has more histogram rows, and each count up to it
+// is a prepared statement of its own.
+const latencyRowsSQLite = 24
+
+// latencyRowsPerInsert is how many usage_latency rows one statement writes.
+func (s *Store) latencyRowsPerInsert() int {
 	if s.dialect == DialectSQLite {
-		return saveBatchSQLite
+		return latencyRowsSQLite
 	}
 	return saveBatch
+}
+
+// insertChunks splits rows into the execution upserts that write them. On
+// SQLite each is of a power of two rows up to saveBatchSQLite, largest
+// first, so that whatever its size a batch takes at most nine statements
+// of nine sizes.
+func (s *Store) insertChunks(rows []executionRow) iter.Seq[[]executionRow] {
+	if s.dialect != DialectSQLite {
+		return slices.Chunk(rows, saveBatch)
+	}
+	return func(yield func([]executionRow) bool) {
+		for len(rows) > 0 {
+			n := min(saveBatchSQLite, 1<<(bits.Len(uint(len(rows)))-1))
+			if !yield(rows[:n:n]) {
+				return
+			}
+			rows = rows[n:]
+		}
+	}
 }
 
 func (r *executionRow) toCore(full bool) (core.Execution, error) {
@@ -248,7 +277,7 @@ func (s *Store) SaveExecutions(ctx context.Context, execs []core.Execution) erro
 		if err != nil {
 			return err
 		}
-		for batch := range slices.Chunk(kept, s.rowsPerInsert()) {
+		for batch := range s.insertChunks(kept) {
 			if err := s.insertExecutions(tx, batch); err != nil {
 				return err
 			}

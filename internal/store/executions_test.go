@@ -121,9 +121,9 @@ func executionsOf(t *testing.T, f *core.Function, n int) []core.Execution {
 	return execs
 }
 
-// TestSaveExecutionsStatements checks a recorder's batch is written with
-// as few INSERT (upsert) statements as each database's per-statement row
-// bound allows.
+// TestSaveExecutionsStatements checks how a recorder's batch is split into
+// INSERT (upsert) statements: on SQLite powers of two rows, at most 256 a
+// statement, so that few sizes are prepared; on PostgreSQL up to 500.
 func TestSaveExecutionsStatements(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends {
@@ -132,12 +132,18 @@ func TestSaveExecutionsStatements(t *testing.T) {
 			s := openTest(t, b.options(t))
 			f := seedFunction(t, s, "batched")
 			inserts := captureExecs(t, s)
-			per := s.rowsPerInsert()
+			// SQLite writes powers of two rows a statement, at most 256;
+			// PostgreSQL up to 500.
 			tests := []struct {
 				n, want int
-			}{{per, 1}, {per + 1, 2}, {300, (300 + per - 1) / per}}
+			}{{256, 1}, {257, 2}, {300, 4}, {200, 3}}
+			if b.name == DialectPostgres {
+				tests = []struct{ n, want int }{{500, 1}, {501, 2}, {300, 1}, {1200, 3}}
+			}
+			total := int64(0)
 			for _, tt := range tests {
 				before := len(inserts())
+				total += int64(tt.n)
 				if err := s.SaveExecutions(t.Context(), executionsOf(t, f, tt.n)); err != nil {
 					t.Fatalf("SaveExecutions(%d): %v", tt.n, err)
 				}
@@ -152,7 +158,7 @@ func TestSaveExecutionsStatements(t *testing.T) {
 					t.Fatalf("statement %q is not an upsert", got[0])
 				}
 			}
-			if n, want := countRows(t, s, "executions"), int64(per+per+1+300); n != want {
+			if n, want := countRows(t, s, "executions"), total; n != want {
 				t.Fatalf("executions has %d rows, want %d", n, want)
 			}
 		})

@@ -94,7 +94,7 @@ func (s *Store) meter(tx *gorm.DB, rows, kept []executionRow, counted map[string
 	if err := addUsage(tx, metered, at); err != nil {
 		return err
 	}
-	if err := addLatency(tx, metered, at, s.rowsPerInsert()); err != nil {
+	if err := addLatency(tx, metered, at, s.latencyRowsPerInsert()); err != nil {
 		return err
 	}
 	return queueFailures(tx, metered, at)
