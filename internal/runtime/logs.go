@@ -270,7 +270,7 @@ const maxDrainBytes = 1 << 20
 func drainStreams(out, errOut *directStream) {
 	_ = out.conn.Control(func(outFD uintptr) {
 		_ = errOut.conn.Control(func(errFD uintptr) {
-			fds := [2]unix.PollFd{{Fd: int32(outFD), Events: unix.POLLIN}, {Fd: int32(errFD), Events: unix.POLLIN}}
+			fds := [2]unix.PollFd{{Fd: int32(outFD), Events: unix.POLLIN}, {Fd: int32(errFD), Events: unix.POLLIN}} //nolint:gosec // descriptor numbers fit in an int32
 			_, err := unix.Poll(fds[:], 0)
 			// Interrupted, or refused: read both to be sure.
 			out.drainFD(outFD, err != nil || fds[0].Revents != 0)
