@@ -23,14 +23,32 @@ type Recorder struct {
 	mu      sync.Mutex
 	pending map[string]core.Execution // by id, not yet written
 	order   []string                  // ids in arrival order
+	bytes   int                       // recordBytes of pending
 	wake    chan struct{}
 	done    chan struct{}
 	stopped bool
 	written chan struct{} // closed (and replaced) after each successful write
 }
 
-// NewRecorder returns a recorder writing at most maxBatch records per
-// statement, at least every interval while records wait.
+// maxBatchBytes bounds a batch by what its records carry, so that a batch
+// of records with large inputs, outputs or logs stays small in memory
+// however many records maxBatch allows.
+const maxBatchBytes = 16 << 20
+
+// recordBytes estimates what e holds in memory and takes to write.
+func recordBytes(e *core.Execution) int {
+	n := 512 + len(e.Input) + len(e.Output) + len(e.Logs)
+	if e.Error != nil {
+		n += len(e.Error.Message)
+		for _, l := range e.Error.Stack {
+			n += len(l)
+		}
+	}
+	return n
+}
+
+// NewRecorder returns a recorder writing batches of at most maxBatch
+// records and maxBatchBytes, at least every interval while records wait.
 func NewRecorder(store core.ExecutionStore, log *zap.Logger, maxBatch int, interval time.Duration) *Recorder {
 	return &Recorder{
 		store: store, log: log, maxBatch: maxBatch, interval: interval,
@@ -54,9 +72,12 @@ func (r *Recorder) Add(e core.Execution) error {
 		r.order = append(r.order, e.ID)
 	} else if !e.Supersedes(&cur) {
 		return nil
+	} else {
+		r.bytes -= recordBytes(&cur)
 	}
 	r.pending[e.ID] = e
-	if len(r.order) >= r.maxBatch {
+	r.bytes += recordBytes(&e)
+	if len(r.order) >= r.maxBatch || r.bytes >= maxBatchBytes {
 		select {
 		case r.wake <- struct{}{}:
 		default:
@@ -158,16 +179,20 @@ func (r *Recorder) flush(ctx context.Context) bool {
 	held := make([]string, 0, 16)
 	ids := make([]string, 0, min(taken, r.maxBatch))
 	now := time.Now()
+	full, size := false, 0
 	for i, id := range r.order {
-		if len(ids) == r.maxBatch {
-			taken = i
-			break
-		}
-		if e := r.pending[id]; !r.stopped && e.Status == core.ExecRunning && now.Sub(e.StartedAt) < runningHold {
+		e := r.pending[id]
+		if !r.stopped && e.Status == core.ExecRunning && now.Sub(e.StartedAt) < runningHold {
 			held = append(held, id)
 			continue
 		}
+		n := recordBytes(&e)
+		if len(ids) == r.maxBatch || (len(ids) > 0 && size+n > maxBatchBytes) {
+			taken, full = i, true
+			break
+		}
 		ids = append(ids, id)
+		size += n
 	}
 	if len(ids) == 0 {
 		r.mu.Unlock()
@@ -190,12 +215,13 @@ func (r *Recorder) flush(ctx context.Context) bool {
 		// A record replaced while it was being written stays pending.
 		if cur, ok := r.pending[id]; ok && cur.Status == batch[i].Status && cur.FinishedAt.Equal(batch[i].FinishedAt) {
 			delete(r.pending, id)
+			r.bytes -= recordBytes(&cur)
 		} else if ok {
 			order = append(order, id)
 		}
 	}
 	r.order = order
-	more := len(ids) == r.maxBatch
+	more := full
 	close(r.written)
 	r.written = make(chan struct{})
 	r.mu.Unlock()

@@ -186,3 +186,67 @@ func TestRecorderHoldsYoungRunning(t *testing.T) {
 		t.Fatalf("a running record pending at stop is stored as %+v", e)
 	}
 }
+
+// batchSizes wraps a store and keeps the bytes of every batch saved.
+type batchSizes struct {
+	core.ExecutionStore
+	mu    sync.Mutex
+	bytes []int
+}
+
+func (b *batchSizes) SaveExecutions(ctx context.Context, execs []core.Execution) error {
+	n := 0
+	for i := range execs {
+		n += recordBytes(&execs[i])
+	}
+	b.mu.Lock()
+	b.bytes = append(b.bytes, n)
+	b.mu.Unlock()
+	return b.ExecutionStore.SaveExecutions(ctx, execs)
+}
+
+// TestRecorderBatchBytes: records carrying inputs, outputs and logs at
+// their caps are written once they add up to a batch's bytes, without
+// waiting for the tick or for the batch's count, and no batch holds more.
+func TestRecorderBatchBytes(t *testing.T) {
+	st, fn := fixture(t)
+	sizes := &batchSizes{ExecutionStore: st}
+	rec := NewRecorder(sizes, zap.NewNop(), 1024, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); <-rec.Done() }()
+	go rec.Run(ctx)
+
+	big := make([]byte, core.MaxRecordedInput)
+	const n = 200 // 38 MiB: more than two batches
+	ids := make([]string, n)
+	for i := range ids {
+		e := record(fn, core.ExecSucceeded)
+		e.Input, e.Output, e.Logs = big, big, string(big)
+		ids[i] = e.ID
+		if err := rec.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait, stop := context.WithTimeout(t.Context(), 30*time.Second)
+	defer stop()
+	// The last record is left below a batch's bytes: only the tick or the
+	// stop writes it.
+	for _, id := range ids[:n/2] {
+		if err := rec.AwaitWritten(wait, id); err != nil {
+			t.Fatalf("record %s not written without a tick: %v", id, err)
+		}
+	}
+	sizes.mu.Lock()
+	defer sizes.mu.Unlock()
+	if len(sizes.bytes) < 2 {
+		t.Fatalf("%d batches for 100 records of %d bytes", len(sizes.bytes), recordBytes(&core.Execution{Input: big, Output: big, Logs: string(big)}))
+	}
+	for _, b := range sizes.bytes {
+		if b > maxBatchBytes {
+			t.Errorf("a batch of %d bytes, over %d", b, maxBatchBytes)
+		}
+	}
+	if _, err := st.Execution(t.Context(), fn.OwnerID, ids[0]); err != nil {
+		t.Fatalf("first record: %v", err)
+	}
+}
