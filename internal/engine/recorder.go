@@ -23,7 +23,7 @@ type Recorder struct {
 	mu      sync.Mutex
 	pending map[string]core.Execution // by id, not yet written
 	order   []string                  // ids in arrival order
-	bytes   int                       // recordBytes of pending
+	bytes   int                       // waitingBytes of pending
 	wake    chan struct{}
 	done    chan struct{}
 	stopped bool
@@ -45,6 +45,16 @@ func recordBytes(e *core.Execution) int {
 		}
 	}
 	return n
+}
+
+// waitingBytes is what e adds to the bytes that wake the writer: running
+// records are held (runningHold) and replaced, and their memory is bounded
+// by the calls running, so only the others count.
+func waitingBytes(e *core.Execution) int {
+	if e.Status == core.ExecRunning {
+		return 0
+	}
+	return recordBytes(e)
 }
 
 // NewRecorder returns a recorder writing batches of at most maxBatch
@@ -73,10 +83,10 @@ func (r *Recorder) Add(e core.Execution) error {
 	} else if !e.Supersedes(&cur) {
 		return nil
 	} else {
-		r.bytes -= recordBytes(&cur)
+		r.bytes -= waitingBytes(&cur)
 	}
 	r.pending[e.ID] = e
-	r.bytes += recordBytes(&e)
+	r.bytes += waitingBytes(&e)
 	if len(r.order) >= r.maxBatch || r.bytes >= maxBatchBytes {
 		select {
 		case r.wake <- struct{}{}:
@@ -215,7 +225,7 @@ func (r *Recorder) flush(ctx context.Context) bool {
 		// A record replaced while it was being written stays pending.
 		if cur, ok := r.pending[id]; ok && cur.Status == batch[i].Status && cur.FinishedAt.Equal(batch[i].FinishedAt) {
 			delete(r.pending, id)
-			r.bytes -= recordBytes(&cur)
+			r.bytes -= waitingBytes(&cur)
 		} else if ok {
 			order = append(order, id)
 		}
