@@ -42,9 +42,9 @@ const latencyParams = 5
 // counts them per (owner, hour, function, bucket) here, then adds the
 // counts with multi-row upserts of at most perInsert rows
 // (latencyRowsPerInsert: on SQLite each row count is a statement prepared
-// of its own, and 24 rows a statement measured no slower than 110), in key order so
-// that concurrent batches lock histogram rows in the same order and cannot
-// deadlock.
+// of its own, and 24 rows a statement measured no slower than 110), in
+// key order so that concurrent batches lock histogram rows in the same
+// order and cannot deadlock.
 func addLatency(tx *gorm.DB, rows []*executionRow, at time.Time, perInsert int) error {
 	counts := make(map[latencyKey]int64, len(rows))
 	for _, r := range rows {
