@@ -12,14 +12,19 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
-// burst makes n concurrent calls of fn and returns how many were cold.
+// burst makes n concurrent calls of fn and returns how many were cold. The
+// calls start together once every goroutine exists: started one by one, a
+// short call could finish before the next one routes, and nothing would
+// be concurrent.
 func burst(t *testing.T, e *Engine, fn *core.Function, n int) int {
 	t.Helper()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	start := make(chan struct{})
 	cold := 0
 	for range n {
 		wg.Go(func() {
+			<-start
 			out, err := e.Invoke(t.Context(), Call{Function: fn, Version: "$LATEST", Event: []byte(`{}`), Trigger: "api"})
 			if err != nil || out.Execution.Status != core.ExecSucceeded {
 				t.Errorf("call: %v %+v", err, out)
@@ -32,6 +37,7 @@ func burst(t *testing.T, e *Engine, fn *core.Function, n int) int {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	return cold
 }
@@ -64,6 +70,9 @@ func warmWithColdTime(t *testing.T, e *Engine, fn *core.Function, cold time.Dura
 func TestShortCallsQueueForBusyInstances(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
+	// Short against the cold start below, long enough that the calls of
+	// the burst overlap on a loaded host.
+	fn = withHandler(t, fn, `exports.handler = async () => { await new Promise((r) => setTimeout(r, 20)); return 1; };`)
 	warmWithColdTime(t, e, fn, 10*time.Second) // a wait never gives up in this test
 	if cold := burst(t, e, fn, 8); cold != 0 {
 		t.Fatalf("%d of 8 short calls started an instance; want all served by the warm one", cold)
