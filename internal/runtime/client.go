@@ -57,16 +57,34 @@ type ClientConfig struct {
 }
 
 // Client is the host side of the protocol for one sandbox. It reads the
-// response stream synchronously in the calling goroutine (one call at a
-// time) and the output streams in two goroutines of its own, which end at
-// EOF.
+// response stream synchronously in the calling goroutine and the output
+// streams in two goroutines of its own, which end at EOF. Invoke may be
+// called while earlier calls are still running (see Invoke); Ready, Load
+// and Reseed may not.
 type Client struct {
 	cfg    ClientConfig
 	resp   *bufio.Reader
 	mux    logMux
 	direct [2]*directStream // with DirectOutput: stdout, stderr
+
+	// wmu orders the requests written to the sandbox and guards the
+	// fields below it. tail is the seq of the last one, and open says its
+	// answer is still to be read: a request written then is pipelined
+	// behind it.
+	wmu    sync.Mutex
 	seq    uint64
 	wbuf   []byte
+	tail   uint64
+	open   bool
+	ticket uint64 // the next Invoke's place in the order of answers
+
+	// turnMu guards whose answer is read next (serving, by ticket) and
+	// whether the sandbox broke before answering a call: the calls queued
+	// behind it never started.
+	turnMu  sync.Mutex
+	turn    *sync.Cond
+	serving uint64
+	broken  bool
 
 	abortMu    sync.Mutex
 	abortCause error
@@ -78,10 +96,12 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.Logger = zap.NewNop()
 	}
 	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(cfg.Responses, 64<<10)}
+	c.turn = sync.NewCond(&c.turnMu)
 	if cfg.DirectOutput {
 		out, errOut := rawConn(cfg.Stdout), rawConn(cfg.Stderr)
 		if out != nil && errOut != nil {
 			c.direct = [2]*directStream{newDirectStream(out, streamOut, &c.mux), newDirectStream(errOut, streamErr, &c.mux)}
+			c.mux.strict = true
 			go c.direct[streamOut].run()
 			go c.direct[streamErr].run()
 			return c
@@ -140,9 +160,13 @@ func (c *Client) Ready(ctx context.Context) (string, error) {
 func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
 	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
 	defer stop()
+	c.wmu.Lock()
 	c.seq++
+	seq := c.seq
+	c.tail, c.open = seq, true
+	c.wmu.Unlock()
 	body, err := json.Marshal(loadMsg{
-		Seq: c.seq, Handler: req.Handler, Env: req.Env,
+		Seq: seq, Handler: req.Handler, Env: req.Env,
 		FunctionName: req.FunctionName, FunctionVersion: req.FunctionVersion, MemoryMB: req.MemoryMB,
 		DirectOutput: c.cfg.DirectOutput,
 	})
@@ -156,7 +180,7 @@ func (c *Client) Load(ctx context.Context, req sandbox.LoadRequest) error {
 	if err != nil {
 		return c.brokenError("read load response", err)
 	}
-	c.settle(c.seq)
+	c.settle(seq, false)
 	switch typ {
 	case FrameLoaded:
 		return nil
@@ -181,6 +205,8 @@ const seedBytes = 32
 func (c *Client) Reseed() error {
 	seed := make([]byte, seedBytes)
 	_, _ = rand.Read(seed) // never fails (crypto/rand)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	if err := WriteFrame(c.cfg.Requests, FrameSeed, seed); err != nil {
 		return c.brokenError("send seed", err)
 	}
@@ -190,32 +216,50 @@ func (c *Client) Reseed() error {
 // Invoke sends one invocation and returns its result once every line the
 // function printed during it has been delivered to logs.
 //
-// The client enforces req.Deadline by calling Kill (StatusTimeout, Dead) and
+// Calls may be pipelined: an Invoke made while others on the same client
+// are still running writes its request at once and waits its turn. The
+// bootstrap runs calls one at a time in the order they were sent, so the
+// sandbox goes from one to the next without waiting for the host. Each
+// call's time limit (req.Deadline less the time Invoke was called) counts
+// from its own start, when the answer before it has been read. A call whose
+// predecessor never answered (the sandbox died or was killed during it)
+// never started: it returns sandbox.ErrNotStarted and may run elsewhere.
+//
+// The client enforces the limit by calling Kill (StatusTimeout, Dead) and
 // aborts on ctx cancellation (StatusKilled, ReasonAborted, error wrapping
-// sandbox.ErrAborted). When the sandbox dies on its own it returns a Result
-// with Dead set and an error wrapping ErrExited, for the driver to classify.
+// sandbox.ErrAborted); a call cancelled while queued is aborted at its
+// turn. When the sandbox dies on its own it returns a Result with Dead set
+// and an error wrapping ErrExited, for the driver to classify.
 func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.LogSink) (sandbox.Result, error) {
 	if len(req.Event) > sandbox.MaxEventBytes {
 		return sandbox.Result{}, fmt.Errorf("invoke: %w: %d bytes over %d", sandbox.ErrPayloadTooLarge, len(req.Event), sandbox.MaxEventBytes)
 	}
-	if req.Deadline.IsZero() {
-		req.Deadline = time.Now().Add(sandbox.DefaultTimeout)
+	budget := sandbox.DefaultTimeout
+	if !req.Deadline.IsZero() {
+		budget = time.Until(req.Deadline)
 	}
-	c.seq++
-	frame, err := appendInvoke(c.wbuf[:0], invokeMeta{Seq: c.seq, ID: req.ID, DeadlineMS: req.Deadline.UnixMilli()}, req.Event)
+	ticket, seq, werr, err := c.send(req, budget)
 	if err != nil {
 		return sandbox.Result{}, fmt.Errorf("invoke: %w", err)
 	}
-	if cap(frame) <= 1<<20 {
-		c.wbuf = frame // keep small buffers for the next call
+	if !c.awaitTurn(ticket) {
+		c.endTurn(false)
+		return sandbox.Result{Dead: true}, fmt.Errorf("invoke: %w", sandbox.ErrNotStarted)
+	}
+	if cause := c.cause(); cause != nil {
+		// Killed as the call before it answered: it may have begun.
+		c.endTurn(false)
+		res := sandbox.Result{Dead: true, Status: sandbox.StatusKilled, Reason: sandbox.ReasonAborted}
+		return res, fmt.Errorf("invoke: %w: %w", sandbox.ErrAborted, cause)
 	}
 
-	c.mux.begin(logs)
-	timer := time.AfterFunc(time.Until(req.Deadline), func() { c.Abort(errDeadline) })
-	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
+	c.mux.begin(logs, seq)
 	start := time.Now()
+	req.Deadline = start.Add(budget)
+	timer := time.AfterFunc(budget, func() { c.Abort(errDeadline) })
+	stop := context.AfterFunc(ctx, func() { c.Abort(context.Cause(ctx)) })
 
-	typ, body, err := c.roundTrip(frame)
+	typ, body, err := c.receive(werr)
 	res := sandbox.Result{Duration: time.Since(start)}
 	// A deadline or cancellation that fired just as the answer arrived
 	// has killed the sandbox: keep the answer, but the instance is gone.
@@ -223,11 +267,12 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 		res.Dead = true
 	}
 	if err == nil {
-		c.settle(c.seq)
+		res.LogsTruncated = c.settle(seq, true)
 	} else {
 		c.waitDrained(0) // the sandbox is gone: take everything it printed
+		res.LogsTruncated = c.mux.end()
 	}
-	res.LogsTruncated = c.mux.end()
+	c.endTurn(err == nil)
 	if err != nil {
 		return c.brokenResult(res, req, err)
 	}
@@ -252,9 +297,56 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 	}
 }
 
-func (c *Client) roundTrip(frame []byte) (byte, []byte, error) {
+// send writes req's frame and returns the call's ticket and seq; werr is
+// the write's failure, reported at the call's turn like a read's.
+func (c *Client) send(req sandbox.Request, budget time.Duration) (ticket, seq uint64, werr, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.seq++
+	meta := invokeMeta{Seq: c.seq, ID: req.ID, TimeoutMS: max(budget.Milliseconds(), 1)}
+	if c.open {
+		meta.After = c.tail
+		c.mux.expectMark(meta.After)
+	}
+	frame, err := appendInvoke(c.wbuf[:0], meta, req.Event)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if cap(frame) <= 1<<20 {
+		c.wbuf = frame // keep small buffers for the next call
+	}
 	if _, err := c.cfg.Requests.Write(frame); err != nil {
-		return 0, nil, fmt.Errorf("send invoke request: %w", err)
+		werr = fmt.Errorf("send invoke request: %w", err)
+	}
+	c.tail, c.open = c.seq, true
+	ticket = c.ticket
+	c.ticket++
+	return ticket, c.seq, werr, nil
+}
+
+// awaitTurn waits until the calls ahead of ticket are done, and reports
+// whether each of them was answered.
+func (c *Client) awaitTurn(ticket uint64) bool {
+	c.turnMu.Lock()
+	defer c.turnMu.Unlock()
+	for c.serving != ticket {
+		c.turn.Wait()
+	}
+	return !c.broken
+}
+
+// endTurn passes the turn on; answered false means the sandbox broke.
+func (c *Client) endTurn(answered bool) {
+	c.turnMu.Lock()
+	c.serving++
+	c.broken = c.broken || !answered
+	c.turnMu.Unlock()
+	c.turn.Broadcast()
+}
+
+func (c *Client) receive(werr error) (byte, []byte, error) {
+	if werr != nil {
+		return 0, nil, werr
 	}
 	typ, body, err := ReadFrame(c.resp)
 	if err != nil {
@@ -334,14 +426,32 @@ func (c *Client) cause() error {
 func (c *Client) SawHeapOOM() bool { return c.mux.sawHeapOOM() }
 
 // settle returns once every line printed before the answer to request seq
-// has been delivered: with DirectOutput it reads what the pipes hold now,
-// else it waits for the request's drain markers.
-func (c *Client) settle(seq uint64) {
+// has been delivered, and with end it ends the call's output, reporting
+// whether it was truncated. Without DirectOutput it waits for the request's
+// drain markers. With it, it reads what the pipes hold now, unless the next
+// request was already sent: that one may have started printing, so it
+// waits for the marker with which the bootstrap starts a pipelined call
+// (see doc.go). Reading the pipes and ending the output hold wmu, so that
+// the next request is not sent, and started, in between.
+func (c *Client) settle(seq uint64, end bool) (truncated bool) {
 	if c.cfg.DirectOutput {
-		drainStreams(c.direct[streamOut], c.direct[streamErr])
-		return
+		c.wmu.Lock()
+		if c.tail == seq {
+			c.open = false
+			drainStreams(c.direct[streamOut], c.direct[streamErr])
+			if end {
+				truncated = c.mux.end()
+			}
+			c.wmu.Unlock()
+			return truncated
+		}
+		c.wmu.Unlock()
 	}
 	c.waitDrained(seq)
+	if end {
+		truncated = c.mux.end()
+	}
+	return truncated
 }
 
 // waitDrained waits (bounded) for both output streams to pass marker seq,

@@ -23,7 +23,7 @@
 //
 //	host → sandbox
 //	  'L' load      {"seq","handler","env","function_name","function_version","memory_mb"}
-//	  'I' invoke    u32 meta length, meta {"seq","id","deadline_ms"}, then the event's raw JSON
+//	  'I' invoke    u32 meta length, meta {"seq","id","timeout_ms","after"}, then the event's raw JSON
 //	  'S' seed      32 raw bytes of entropy, sent to a runtime restored from a
 //	                snapshot taken after its load; no reply (Python re-seeds
 //	                its random module if the function imported it)
@@ -36,9 +36,14 @@
 //	  'E' error     {"reason","type","message","stack"}
 //	  'X' init error   UTF-8 text: the Go sandbox init failed before the runtime started
 //
-// The host sends one request at a time and only after the previous
-// response, so frames need no ids. Reasons are sandbox.Reason values; stack
-// entries are the user's frames only, innermost first.
+// The bootstrap handles requests one at a time, in the order they came, so
+// answers need no ids. The host may send an invoke before the one ahead of
+// it answered (pipelining: the runtime then goes on to it without waiting
+// for the host); such an invoke carries "after", the seq of that call.
+// timeout_ms counts from the call's own start, when the one ahead of it
+// answered; the bootstrap's getRemainingTimeInMillis counts from there
+// too. Reasons are sandbox.Reason values; stack entries are the user's
+// frames only, innermost first.
 //
 // # Logs and drain markers
 //
@@ -51,7 +56,10 @@
 // Where the host reads the very pipes the sandbox writes to (linuxns:
 // ClientConfig.DirectOutput, sent to the bootstrap as the load option
 // "direct_output"), the host reads everything they hold once the answer
-// has arrived, and the call is complete. Where something relays the output
+// has arrived, and the call is complete. A pipelined call may already be
+// printing by then, so the bootstrap starts one that has "after" by writing
+// that call's marker (below) to each stream, and the host reads up to it;
+// other marker-shaped lines are output. Where something relays the output
 // (gVisor's init multiplexes it onto one stream), the bootstrap also
 // writes MarkPrefix + seq + MarkSuffix + "\n" to each stream; the host's
 // readers strip the markers, and a call returns only once both streams

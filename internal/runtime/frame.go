@@ -95,9 +95,13 @@ type loadMsg struct {
 
 // invokeMeta is the metadata part of FrameInvoke.
 type invokeMeta struct {
-	Seq        uint64 `json:"seq"`
-	ID         string `json:"id"`
-	DeadlineMS int64  `json:"deadline_ms"`
+	Seq uint64 `json:"seq"`
+	ID  string `json:"id"`
+	// TimeoutMS is the call's time limit, counted from its start.
+	TimeoutMS int64 `json:"timeout_ms"`
+	// After, when set, is the seq of the call this one was sent behind
+	// before that one answered (see doc.go).
+	After uint64 `json:"after,omitempty"`
 }
 
 // readyMsg is the body of FrameReady.

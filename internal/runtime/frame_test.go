@@ -46,7 +46,7 @@ func TestReadFrameRejects(t *testing.T) {
 
 func TestAppendInvoke(t *testing.T) {
 	t.Parallel()
-	frame, err := appendInvoke(nil, invokeMeta{Seq: 7, ID: `e"1`, DeadlineMS: 42}, nil)
+	frame, err := appendInvoke(nil, invokeMeta{Seq: 7, ID: `e"1`, TimeoutMS: 42, After: 6}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestAppendInvoke(t *testing.T) {
 	}
 	n := binary.BigEndian.Uint32(body)
 	var meta invokeMeta
-	if err := json.Unmarshal(body[4:4+n], &meta); err != nil || meta.Seq != 7 || meta.ID != `e"1` || meta.DeadlineMS != 42 {
+	if err := json.Unmarshal(body[4:4+n], &meta); err != nil || meta.Seq != 7 || meta.ID != `e"1` || meta.TimeoutMS != 42 || meta.After != 6 {
 		t.Fatalf("meta %+v %v", meta, err)
 	}
 	if ev := string(body[4+n:]); ev != "null" {

@@ -28,14 +28,18 @@ var streamNames = [2]string{sandbox.StreamStdout, sandbox.StreamStderr}
 type logLine struct {
 	stream string
 	text   string
+	after  uint64 // the stream's marker when it came: it is a later call's
 }
 
 // logMux attributes the lines read from a sandbox's stdout and stderr to the
 // call in progress, enforces the per-call budget, and tracks the markers
-// that tell a call its output has been fully drained.
+// that tell a call its output has been fully drained. A stream that passed
+// the call's marker holds its later lines for the next call: they were
+// printed after the call ended.
 type logMux struct {
 	mu        sync.Mutex
-	active    bool // a call is in progress; lines go to sink
+	active    bool   // a call is in progress; lines go to sink
+	seq       uint64 // the call's request seq
 	sink      sandbox.LogSink
 	used      int
 	truncated bool
@@ -49,17 +53,31 @@ type logMux struct {
 	waitSeq uint64
 	waitCh  chan struct{}
 
+	// strict: a marker counts only up to wantMark, the highest one the
+	// bootstrap was asked for. With direct output it writes them only
+	// ahead of pipelined calls; any other marker-shaped line is the
+	// function's own output.
+	strict   bool
+	wantMark uint64
+
 	heapOOM bool // stderr showed V8's "JavaScript heap out of memory"
 }
 
-// begin starts a call: pending output is delivered to sink first.
-func (m *logMux) begin(sink sandbox.LogSink) {
+// begin starts call seq: pending output is delivered to sink first, but
+// for what came after seq's own marker (pipelined calls behind it printed
+// it).
+func (m *logMux) begin(sink sandbox.LogSink, seq uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.active, m.sink, m.used, m.truncated = true, sink, 0, false
+	m.active, m.seq, m.sink, m.used, m.truncated = true, seq, sink, 0, false
 	pending, dropped := m.pending, m.pendingDropped
 	m.pending, m.pendingBytes, m.pendingDropped = nil, 0, false
 	for _, l := range pending {
+		if l.after >= seq {
+			m.pending = append(m.pending, l)
+			m.pendingBytes += len(l.text)
+			continue
+		}
 		m.deliverLocked(l.stream, l.text)
 	}
 	if dropped {
@@ -84,13 +102,13 @@ func (m *logMux) line(stream int, text string) {
 	if stream == streamErr && !m.heapOOM && strings.Contains(text, "JavaScript heap out of memory") {
 		m.heapOOM = true
 	}
-	if !m.active {
+	if !m.active || m.marks[stream] >= m.seq {
 		if m.pendingBytes+len(text) > maxPendingBytes {
 			m.pendingDropped = true
 			return
 		}
 		m.pendingBytes += len(text)
-		m.pending = append(m.pending, logLine{name, text})
+		m.pending = append(m.pending, logLine{name, text, m.marks[stream]})
 		return
 	}
 	m.deliverLocked(name, text)
@@ -111,6 +129,20 @@ func (m *logMux) deliverLocked(stream, text string) {
 	if m.sink != nil {
 		m.sink(stream, text)
 	}
+}
+
+// expectMark records that the bootstrap will write marker seq.
+func (m *logMux) expectMark(seq uint64) {
+	m.mu.Lock()
+	m.wantMark = max(m.wantMark, seq)
+	m.mu.Unlock()
+}
+
+// isMark reports whether a marker of seq on stream counts as one.
+func (m *logMux) isMark(stream int, seq uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.strict || (seq <= m.wantMark && seq > m.marks[stream])
 }
 
 // mark records that stream has drained up to seq.
@@ -223,9 +255,8 @@ type directStream struct {
 
 func newDirectStream(conn syscall.RawConn, stream int, mux *logMux) *directStream {
 	d := &directStream{stream: stream, mux: mux, conn: conn, buf: make([]byte, 32<<10)}
-	// No drain markers come this way: a line shaped like one is the
-	// function's own output and is kept as it is.
-	d.split.emit = func(b []byte) { mux.line(stream, string(b)) }
+	// Drain markers come this way only ahead of pipelined calls.
+	d.split.emit = func(b []byte) { handleLine(b, stream, mux) }
 	return d
 }
 
@@ -313,7 +344,7 @@ func handleLine(b []byte, stream int, mux *logMux) {
 	if bytes.HasSuffix(b, []byte(MarkSuffix)) {
 		if i := bytes.LastIndex(b, []byte(MarkPrefix)); i >= 0 {
 			digits := b[i+len(MarkPrefix) : len(b)-len(MarkSuffix)]
-			if seq, err := strconv.ParseUint(string(digits), 10, 64); err == nil {
+			if seq, err := strconv.ParseUint(string(digits), 10, 64); err == nil && mux.isMark(stream, seq) {
 				if i > 0 {
 					mux.line(stream, string(b[:i]))
 				}

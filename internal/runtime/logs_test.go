@@ -42,14 +42,22 @@ func TestMarkerHandling(t *testing.T) {
 	t.Parallel()
 	var mux logMux
 	var got []string
-	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	sink := func(stream, line string) { got = append(got, stream+":"+line) }
+	mux.begin(sink, 3)
 	for _, l := range []string{"hello", "partial" + strings.TrimSuffix(mark(3), "\n"), "fake \x1evoltrun:mark:x\x1e"} {
 		handleLine([]byte(l), streamOut, &mux)
 	}
 	mux.end()
-	want := []string{"stdout:hello", "stdout:partial", "stdout:fake \x1evoltrun:mark:x\x1e"}
+	want := []string{"stdout:hello", "stdout:partial"}
 	if strings.Join(got, "|") != strings.Join(want, "|") || mux.marks[streamOut] != 3 {
 		t.Fatalf("got %q marks %v", got, mux.marks)
+	}
+	// Printed after the call's marker: the next call's.
+	got = nil
+	mux.begin(sink, 4)
+	mux.end()
+	if want := []string{"stdout:fake \x1evoltrun:mark:x\x1e"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("next call got %q, want %q", got, want)
 	}
 	select {
 	case <-mux.drained(3):
@@ -66,7 +74,7 @@ func TestLogBudgetAndPending(t *testing.T) {
 	var mux logMux
 	mux.line(streamOut, "before the call") // held as pending
 	var got []string
-	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) }, 1)
 	line := strings.Repeat("z", 1000)
 	for range sandbox.MaxLogBytes/1000 + 1 {
 		mux.line(streamErr, line)
@@ -91,7 +99,7 @@ func TestLogBudgetAndPending(t *testing.T) {
 		mux.line(streamOut, line)
 	}
 	got = nil
-	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) })
+	mux.begin(func(stream, line string) { got = append(got, stream+":"+line) }, 1)
 	mux.end()
 	if len(got) != maxPendingBytes/1000+1 || !strings.HasPrefix(got[len(got)-1], "system:") {
 		t.Fatalf("pending delivered %d lines, last %q", len(got), got[len(got)-1])

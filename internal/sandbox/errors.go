@@ -37,6 +37,12 @@ var ErrNotLoaded = errors.New("sandbox instance has no function loaded")
 // one function version for its whole life; create a new instance instead.
 var ErrAlreadyLoaded = errors.New("sandbox instance already has a function loaded")
 
+// ErrNotStarted means a pipelined Invoke (see Pipeliner) never began: the
+// call ahead of it on the instance died without answering, and the
+// bootstrap runs calls one at a time. The instance is dead; the call ran
+// nowhere and may be run on another instance.
+var ErrNotStarted = errors.New("invocation never started: the instance died before its turn")
+
 // ErrAborted means Invoke was cut short by its context (cancelled, or its
 // deadline passed before the request's own Deadline) or by a concurrent
 // Destroy. The instance is dead. The accompanying Result is still filled in

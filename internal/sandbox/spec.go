@@ -126,7 +126,8 @@ type Request struct {
 	// the sandbox. Empty means null.
 	Event []byte
 	// Deadline is when the call times out: the host kills the whole
-	// sandbox tree then. Zero means now + DefaultTimeout.
+	// sandbox tree then. Zero means now + DefaultTimeout. A call pipelined
+	// behind others (Pipeliner) has it moved by the time it waited.
 	Deadline time.Time
 }
 

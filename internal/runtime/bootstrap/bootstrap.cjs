@@ -233,7 +233,7 @@ function makeContext(meta) {
     memoryLimitInMB: String(fnInfo.memory),
     invokedFunctionArn: `arn:voltrun:function:${fnInfo.name}:${fnInfo.version}`,
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, meta.deadline_ms - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, meta.deadline - Date.now()),
   };
 }
 
@@ -273,13 +273,37 @@ function finish(call, ok, value, reason) {
     type = F.ERROR;
     body = failure(reason || 'error', value);
   }
-  settle(call.seq, () => send(type, body));
+  settle(call.seq, () => {
+    send(type, body);
+    running = false;
+    next();
+  });
+}
+
+// Calls run one at a time, in the order they came: the host may send the
+// next before this one answered (pipelining), and it counts each call's
+// time limit from when the one before it answered.
+const queued = [];
+let running = false;
+function next() {
+  if (running || queued.length === 0) return;
+  running = true;
+  invoke(queued.shift());
 }
 
 async function invoke(body) {
   const metaLen = body.readUInt32BE(0);
   const meta = JSON.parse(body.toString('utf8', 4, 4 + metaLen));
+  meta.deadline = Date.now() + meta.timeout_ms;
   const call = { seq: meta.seq, done: false };
+  // Sent before the call ahead of it answered: the host may not have read
+  // that one's output yet, so mark where it ends (see settle).
+  if (direct && meta.after) {
+    const m = MARK_PREFIX + meta.after + MARK_SUFFIX;
+    for (const fd of [1, 2]) {
+      try { writeSync(fd, m); } catch (_) { /* user closed the fd: the host stops waiting */ }
+    }
+  }
   if (!handlerFn) {
     finish(call, false, new Error('no function loaded'), 'handler_not_found');
     return;
@@ -357,11 +381,13 @@ input.handle.onread = (arrayBuffer) => {
     const body = pending.subarray(5, 5 + len);
     pending = pending.subarray(5 + len);
     sawRequest = true;
-    // The host sends one request at a time and only after the previous
-    // response, so requests are dispatched as they come: chaining them
-    // would let a handler that never settles block its successors.
+    // A load comes alone, before any call. A queued call's bytes are
+    // copied: libuv's read buffer is not kept for later.
     if (type === F.LOAD) load(body);
-    else if (type === F.INVOKE) invoke(body);
+    else if (type === F.INVOKE) {
+      queued.push(running ? Buffer.from(body) : body);
+      next();
+    }
   }
   chunks = pending.length ? [pending] : [];
   buffered = pending.length;

@@ -157,7 +157,7 @@ class Context:
         self.memory_limit_in_mb = fn["memory"]
         self.aws_request_id = meta["id"]
         self.invoked_function_arn = "arn:voltrun:function:%s:%s" % (fn["name"], fn["version"])
-        self._deadline_ms = meta["deadline_ms"]
+        self._deadline_ms = time.time() * 1000 + meta["timeout_ms"]
 
     def get_remaining_time_in_millis(self):
         return max(0, int(self._deadline_ms - time.time() * 1000))
@@ -228,6 +228,17 @@ class Bootstrap:
         mlen = int.from_bytes(body[:4], "big")
         meta = _loads(body[4:4 + mlen])
         seq = meta["seq"]
+        after = meta.get("after")
+        if after and self.direct:
+            # Sent before the call ahead of it answered: the host may not
+            # have read that one's output yet, so mark where it ends (the
+            # streams were flushed when it answered).
+            m = (MARK % after).encode()
+            for fd in (1, 2):
+                try:
+                    _write(fd, m)
+                except OSError:  # the user closed the fd: the host stops waiting
+                    pass
         if self.handler is None:
             return self.finish(seq, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
                                                    "message": "no function loaded", "stack": []}))
