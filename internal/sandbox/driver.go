@@ -83,8 +83,9 @@ type LoadedSnapshots interface {
 // loads at most one function (Load, once) and then serves that function's
 // invocations one at a time.
 //
-// Concurrency: Load and Invoke must not overlap (ErrInstanceBusy); the pool
-// serialises them. Destroy may be called at any time from any goroutine,
+// Concurrency: Load and Invoke must not overlap (ErrInstanceBusy), nor
+// two Invokes unless the instance is a Pipeliner; the engine serialises
+// them. Destroy may be called at any time from any goroutine,
 // including while Invoke runs: it aborts the call (Invoke then returns
 // ErrAborted with a filled-in Result). ID and CodeDir are safe at any time.
 //
@@ -128,6 +129,17 @@ type Instance interface {
 	// could not release in time are reported in the error and retried on
 	// the next Destroy call.
 	Destroy(ctx context.Context) error
+}
+
+// Pipeliner is implemented by instances that accept an Invoke while
+// earlier ones run. Calls still run one at a time, in the order they were
+// made: each later one waits in the sandbox, so the runtime goes from one
+// call to the next without waiting for the host, and its Deadline is moved
+// by the time it waited (its limit counts from its own start). A call
+// whose predecessor died without answering returns ErrNotStarted: it ran
+// nowhere. Pipelines reports whether the instance does this.
+type Pipeliner interface {
+	Pipelines() bool
 }
 
 // Activator is implemented by instances that honour Spec.Standby. Activate

@@ -47,7 +47,8 @@ type instance struct {
 	destroyMu sync.Mutex // serialises Destroy calls (cleanup is not reentrant)
 
 	mu        sync.Mutex
-	busy      bool
+	loading   bool
+	calls     int // Invokes running or queued (Pipelines)
 	loaded    bool
 	dead      bool
 	destroyed bool
@@ -80,31 +81,43 @@ func (i *instance) kill(error) {
 	}
 }
 
-// acquire marks the instance busy for a Load (wantLoaded false) or an Invoke.
+// acquire marks the instance busy for a Load (wantLoaded false) or counts
+// an Invoke (which may be pipelined behind others).
 func (i *instance) acquire(wantLoaded bool) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	switch {
 	case i.dead || i.destroyed:
 		return sandbox.ErrInstanceDead
-	case i.busy:
+	case i.loading || (!wantLoaded && i.calls > 0):
 		return sandbox.ErrInstanceBusy
 	case wantLoaded && !i.loaded:
 		return sandbox.ErrNotLoaded
 	case !wantLoaded && i.loaded:
 		return sandbox.ErrAlreadyLoaded
 	}
-	i.busy = true
+	if wantLoaded {
+		i.calls++
+	} else {
+		i.loading = true
+	}
 	return nil
 }
 
 func (i *instance) release(loaded, dead bool) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.busy = false
+	if i.loading {
+		i.loading = false
+	} else {
+		i.calls--
+	}
 	i.loaded = i.loaded || loaded
 	i.dead = i.dead || dead
 }
+
+// Pipelines implements sandbox.Pipeliner: the client queues calls.
+func (i *instance) Pipelines() bool { return true }
 
 // Activate implements sandbox.Activator.
 func (i *instance) Activate() error { return i.cg.Activate() }
