@@ -49,6 +49,10 @@ type Options struct {
 	// before a call may wait for one of them rather than start another
 	// (see routing.go); 0 means twice the host's CPUs.
 	QueueAfter int
+	// MaxPipelined bounds the calls pipelined behind the one running on an
+	// instance whose driver pipelines (see routing.go); 0 means
+	// DefaultMaxPipelined, negative never pipelines.
+	MaxPipelined int
 	// MaxBoots bounds the sandboxes booting at once for calls; the rest
 	// wait their turn, so a burst of cold starts does not slow every boot
 	// past its timeout. 0 means twice the host's CPUs.
@@ -80,6 +84,7 @@ type Engine struct {
 	mu       sync.Mutex
 	warm     map[string][]*instance // idle instances by code key, most recent last
 	traffic  map[string]*keyLoad    // busy instances and waiting calls by code key
+	open     map[string][]*instance // busy instances that take pipelined calls, by code key
 	current  map[string]string      // the latest code key of each group
 	imaged   map[string]bool        // groups the driver was asked to image (snapshots)
 	coldTime map[core.Runtime]time.Duration
@@ -87,20 +92,33 @@ type Engine struct {
 	closed   bool
 	// queueAfter is Options.QueueAfter or its default.
 	queueAfter int
-	boots      chan struct{}           // a slot per sandbox booting for a call
-	teardown   sync.WaitGroup          // background destroys of stale instances
-	snapshots  sandbox.LoadedSnapshots // nil when the driver has none or SnapshotAfter < 0
+	// maxPipelined is Options.MaxPipelined or its default; pipeAfter is
+	// how many busy instances a key needs before calls are pipelined, and
+	// pipeWait the longest wait a pipelined call is expected to have.
+	maxPipelined, pipeAfter int
+	pipeWait                time.Duration
+
+	boots     chan struct{}           // a slot per sandbox booting for a call
+	teardown  sync.WaitGroup          // background destroys of stale instances
+	snapshots sandbox.LoadedSnapshots // nil when the driver has none or SnapshotAfter < 0
 }
 
 // New returns an engine; call Run to reap idle instances and Close to stop.
 func New(opts Options) *Engine {
 	e := &Engine{
-		opts: opts, log: opts.Log, warm: map[string][]*instance{}, traffic: map[string]*keyLoad{}, current: map[string]string{},
+		opts: opts, log: opts.Log, warm: map[string][]*instance{}, open: map[string][]*instance{}, traffic: map[string]*keyLoad{}, current: map[string]string{},
 		imaged:   map[string]bool{},
 		coldTime: map[core.Runtime]time.Duration{}, inflight: map[string]int{}, queueAfter: opts.QueueAfter,
 	}
 	if e.queueAfter <= 0 {
 		e.queueAfter = 2 * runtime.NumCPU()
+	}
+	e.pipeWait = pipelineWait
+	switch e.maxPipelined, e.pipeAfter = opts.MaxPipelined, runtime.NumCPU(); {
+	case e.maxPipelined == 0:
+		e.maxPipelined = DefaultMaxPipelined
+	case e.maxPipelined < 0:
+		e.maxPipelined = 0
 	}
 	maxBoots := opts.MaxBoots
 	if maxBoots <= 0 {
@@ -187,62 +205,86 @@ func (e *Engine) Invoke(ctx context.Context, c Call) (out *Outcome, err error) {
 	defer func() { e.end(&c, &exec, out) }()
 
 	key := codeKey(fn, c.Version)
-	inst, w, budget, fromZero := e.route(key, groupOf(fn, c.Version), fn.Runtime)
-	if w != nil {
-		inst = e.await(ctx, key, fn.Runtime, w, budget)
-	}
-	exec.ColdStart = inst == nil
-	if inst == nil {
-		if e.isClosed() {
-			e.retire(key)
-			return nil, ErrClosed
+	var res sandbox.Result
+	for attempt := 1; ; attempt++ {
+		inst, failed, err := e.instanceFor(ctx, fn, c.Version, key, &exec, logs)
+		if failed != nil || err != nil {
+			return failed, err
 		}
-		var loadErr *sandbox.LoadError
-		var how string
 		began := time.Now()
-		e.booting(key, 1)
-		inst, how, err = e.start(ctx, fn, c.Version, key)
-		e.booting(key, -1)
-		why := coldScaleOut
-		if fromZero {
-			why = coldFromZero
+		res, err = inst.sb.Invoke(ctx, sandbox.Request{
+			ID:       exec.ID,
+			Event:    c.Event,
+			Deadline: began.Add(time.Duration(fn.TimeoutMS) * time.Millisecond),
+		}, logs.sink)
+		if attempt < maxReroutes && (errors.Is(err, sandbox.ErrNotStarted) || errors.Is(err, sandbox.ErrInstanceDead)) {
+			// It never ran: the instance died while idle, or the call
+			// ahead of it there took it down.
+			e.abandon(key, inst)
+			continue
 		}
-		e.metrics.coldStart(fn.Runtime, how, why)
 		switch {
-		case errors.As(err, &loadErr):
-			e.retire(key)
-			exec.Status, exec.Reason = core.ExecFailed, string(loadErr.Reason)
-			exec.Error = toCoreError(loadErr.Err)
-			return e.finish(fn, exec, logs, nil), nil
-		case err != nil:
-			e.retire(key)
-			return nil, err
+		case err != nil && !errors.Is(err, sandbox.ErrAborted):
+			e.lose(key, inst, retiredCrash)
+			return nil, fmt.Errorf("engine: invoke %s: %w", fn.ID, err)
+		case res.Dead || err != nil:
+			e.lose(key, inst, deathReason(res))
+		default:
+			e.handOff(key, inst, res.Duration)
 		}
-		e.observeColdStart(fn.Runtime, time.Since(began))
-	}
-
-	began := time.Now()
-	res, err := inst.sb.Invoke(ctx, sandbox.Request{
-		ID:       exec.ID,
-		Event:    c.Event,
-		Deadline: began.Add(time.Duration(fn.TimeoutMS) * time.Millisecond),
-	}, logs.sink)
-	if err != nil && !errors.Is(err, sandbox.ErrAborted) {
-		e.retire(key)
-		e.destroy(inst, retiredCrash)
-		return nil, fmt.Errorf("engine: invoke %s: %w", fn.ID, err)
-	}
-	if res.Dead || err != nil {
-		e.retire(key)
-		e.destroy(inst, deathReason(res))
-	} else {
-		e.handOff(key, inst, time.Since(began))
+		break
 	}
 	exec.Status, exec.Reason = core.ExecStatus(res.Status), string(res.Reason)
 	exec.Error = toCoreError(res.Error)
 	exec.DurationMS = res.Duration.Milliseconds()
 	exec.LogsTruncated = res.LogsTruncated
 	return e.finish(fn, exec, logs, res.Payload), nil
+}
+
+// maxReroutes bounds how often a call is routed again after the instance
+// it was given died before the call ran.
+const maxReroutes = 3
+
+// instanceFor routes a call of key to an instance: an idle one of key, a
+// busy one it is pipelined into, or a new one. A new one that cannot load
+// the function ends the call: failed is its outcome.
+func (e *Engine) instanceFor(ctx context.Context, fn *core.Function, version, key string, exec *core.Execution, logs *logBuffer) (inst *instance, failed *Outcome, err error) {
+	inst, w, budget, fromZero := e.route(key, groupOf(fn, version), fn.Runtime)
+	if w != nil {
+		inst = e.await(ctx, key, fn.Runtime, w, budget)
+	}
+	exec.ColdStart = inst == nil
+	if inst != nil {
+		return inst, nil, nil
+	}
+	if e.isClosed() {
+		e.retire(key)
+		return nil, nil, ErrClosed
+	}
+	var loadErr *sandbox.LoadError
+	var how string
+	began := time.Now()
+	e.booting(key, 1)
+	inst, how, err = e.start(ctx, fn, version, key)
+	e.booting(key, -1)
+	why := coldScaleOut
+	if fromZero {
+		why = coldFromZero
+	}
+	e.metrics.coldStart(fn.Runtime, how, why)
+	switch {
+	case errors.As(err, &loadErr):
+		e.retire(key)
+		exec.Status, exec.Reason = core.ExecFailed, string(loadErr.Reason)
+		exec.Error = toCoreError(loadErr.Err)
+		return nil, e.finish(fn, *exec, logs, nil), nil
+	case err != nil:
+		e.retire(key)
+		return nil, nil, err
+	}
+	e.observeColdStart(fn.Runtime, time.Since(began))
+	e.started(key, inst)
+	return inst, nil, nil
 }
 
 // finish completes and records exec.
@@ -340,7 +382,7 @@ func (e *Engine) start(ctx context.Context, fn *core.Function, version, key stri
 			e.log.Warn("restore a function snapshot; loading instead", zap.String("function", fn.ID), zap.Error(err))
 		}
 		if sb != nil {
-			return &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}, startSnapshot, nil
+			return e.newInstance(sb, fn, version), startSnapshot, nil
 		}
 	}
 	if e.pool != nil {
@@ -392,7 +434,7 @@ func codeFiller(fn *core.Function) func(string) error {
 // handler; on failure the instance is destroyed. A load slow enough to be
 // worth skipping next time asks the driver for an image of it.
 func (e *Engine) load(ctx context.Context, sb sandbox.Instance, fn *core.Function, version, key string, spec sandbox.Spec) (*instance, error) {
-	inst := &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB}
+	inst := e.newInstance(sb, fn, version)
 	fill := codeFiller(fn)
 	if err := fill(sb.CodeDir()); err != nil {
 		e.destroy(inst, retiredLoad)

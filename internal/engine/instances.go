@@ -21,8 +21,19 @@ type instance struct {
 	sb       sandbox.Instance
 	group    string // function id and version: see groupOf
 	memoryMB int
-	calls    int
+	piping   bool // sb is a sandbox.Pipeliner that pipelines
+
+	// Guarded by Engine.mu.
+	calls    int  // calls served
+	inflight int  // calls routed to it and not yet done
+	gone     bool // it died or was retired: route nothing more to it
+	retired  bool // it is uncounted and destroyed (see lose)
 	lastUsed time.Time
+}
+
+func (e *Engine) newInstance(sb sandbox.Instance, fn *core.Function, version string) *instance {
+	p, ok := sb.(sandbox.Pipeliner)
+	return &instance{sb: sb, group: groupOf(fn, version), memoryMB: fn.MemoryMB, piping: ok && p.Pipelines() && e.maxPipelined > 0}
 }
 
 // groupOf names what an instance serves, whatever its configuration. A

@@ -52,7 +52,7 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 		}, []string{"runtime", "how", "reason"}),
 		queued: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_queued_calls_total",
-			Help: "Calls that waited for a busy warm instance rather than start one, by outcome: served (a busy instance took the call) or started (it started one after all).",
+			Help: "Calls that waited for a busy warm instance rather than start one, by outcome: pipelined (sent into a busy instance at once, to run after the calls ahead of it there), served (a busy instance took the call when it was done) or started (it started one after all).",
 		}, []string{"outcome"}),
 		retired: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "voltrun_instances_retired_total",

@@ -25,6 +25,26 @@ import (
 // re-checks every cold start's time and boots an instance of its own once
 // waiting no longer pays; without that patience a burst on a small host
 // would start one sandbox per call and time them all out.
+//
+// On a driver whose instances pipeline (sandbox.Pipeliner), a call may
+// instead be sent into a busy instance at once, to run there after the
+// calls ahead of it. The sandbox then goes from one call to the next
+// without sleeping until the host writes the next request, which is much
+// of what a short call costs it, and the calls gather in few instances,
+// whose caches and JIT stay hot. A call is pipelined once the key has one
+// busy instance per CPU (more only take turns on them), into the one with
+// the fewest calls, when the wait that implies (the key's recent time per
+// call inside the sandbox, times the calls on that instance) is under
+// pipelineWait and fewer than MaxPipelined wait there; before an idle
+// instance is taken. A pipelined call whose instance dies before its turn
+// never ran, and is routed again (Engine.Invoke).
+
+// pipelineWait bounds the wait a pipelined call is expected to have: calls
+// much longer than the hop between host and sandbox gain little from it.
+const pipelineWait = time.Millisecond
+
+// DefaultMaxPipelined is Options.MaxPipelined's default.
+const DefaultMaxPipelined = 8
 
 // keyLoad is the traffic of one code key.
 type keyLoad struct {
@@ -32,7 +52,7 @@ type keyLoad struct {
 	booting  int           // of busy, those still booting
 	firstRun time.Time     // when the code's first call began running, until one finished
 	waiters  []*waiter     // calls waiting for one of them, oldest first
-	callTime time.Duration // moving average of the key's calls, as the engine saw them
+	callTime time.Duration // moving average of the key's calls inside the sandbox (Result.Duration)
 }
 
 // waiter is a call queued for a busy instance. Its channel receives the
@@ -88,11 +108,12 @@ func (e *Engine) queueAfterFor(l *keyLoad) int {
 	return e.queueAfter
 }
 
-// route returns an idle instance of key, or a waiter and how long to wait
-// for a busy one, or neither: the caller starts an instance, already
-// counted busy, and fromZero tells whether the key had no instance at all
-// (else all were busy). Idle instances of the same group under another key
-// are stale (the draft changed) and are destroyed.
+// route returns an instance of key: a busy one the call is pipelined into,
+// or an idle one; or a waiter and how long to wait for a busy
+// one; or neither: the caller starts an instance, already counted busy,
+// and fromZero tells whether the key had no instance at all (else all were
+// busy). Idle instances of the same group under another key are stale
+// (the draft changed) and are destroyed.
 func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *waiter, budget time.Duration, fromZero bool) {
 	e.mu.Lock()
 	stale, images := e.switchLocked(group, key)
@@ -101,7 +122,10 @@ func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *w
 		l = &keyLoad{}
 		e.traffic[key] = l
 	}
-	if list := e.warm[key]; len(list) > 0 {
+	piped := false
+	if inst = e.pipelineLocked(key, l); inst != nil {
+		piped = true
+	} else if list := e.warm[key]; len(list) > 0 {
 		inst = list[len(list)-1]
 		if len(list) == 1 {
 			delete(e.warm, key)
@@ -109,6 +133,7 @@ func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *w
 			e.warm[key] = list[:len(list)-1]
 		}
 		l.busy++
+		e.takeLocked(key, inst)
 	} else if cold := e.coldStartTime(rt); !e.closed && l.busy >= e.queueAfterFor(l) && e.worthWaiting(l, len(l.waiters), cold) {
 		w = &waiter{ch: make(chan *instance, 1)}
 		l.waiters = append(l.waiters, w)
@@ -118,8 +143,64 @@ func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *w
 		l.busy++
 	}
 	e.mu.Unlock()
+	if piped {
+		e.metrics.queued.WithLabelValues("pipelined").Inc()
+	}
 	e.discard(stale, images, key)
 	return inst, w, budget, fromZero
+}
+
+// pipelineLocked returns the busy instance of key a call is pipelined
+// into, counting the call on it, or nil. Callers hold e.mu.
+func (e *Engine) pipelineLocked(key string, l *keyLoad) *instance {
+	if l.busy < e.pipeAfter || l.callTime == 0 {
+		return nil
+	}
+	var best *instance
+	for _, inst := range e.open[key] {
+		if best == nil || inst.inflight < best.inflight {
+			best = inst
+		}
+	}
+	if best == nil || l.callTime*time.Duration(best.inflight) >= e.pipeWait {
+		return nil
+	}
+	best.inflight++
+	e.reopenLocked(key, best)
+	return best
+}
+
+// takeLocked gives inst, not serving any call, a call of key. Callers hold
+// e.mu.
+func (e *Engine) takeLocked(key string, inst *instance) {
+	inst.inflight = 1
+	e.reopenLocked(key, inst)
+}
+
+// started counts a call on inst, just started for it.
+func (e *Engine) started(key string, inst *instance) {
+	e.mu.Lock()
+	e.takeLocked(key, inst)
+	e.mu.Unlock()
+}
+
+// reopenLocked lists inst among key's instances that take pipelined calls,
+// or unlists it, as it now can or cannot. Callers hold e.mu.
+func (e *Engine) reopenLocked(key string, inst *instance) {
+	can := inst.piping && !inst.gone && !e.closed && inst.inflight > 0 && inst.inflight <= e.maxPipelined &&
+		(e.opts.MaxCalls <= 0 || inst.calls+inst.inflight < e.opts.MaxCalls) && e.current[inst.group] == key
+	list := e.open[key]
+	i := slices.Index(list, inst)
+	switch {
+	case can && i < 0:
+		e.open[key] = append(list, inst)
+	case !can && i >= 0:
+		if list = slices.Delete(list, i, i+1); len(list) == 0 {
+			delete(e.open, key)
+		} else {
+			e.open[key] = list
+		}
+	}
 }
 
 // await waits for a busy instance of key, re-checking every cold start's
@@ -172,42 +253,92 @@ func (e *Engine) await(ctx context.Context, key string, rt core.Runtime, w *wait
 	return inst
 }
 
-// handOff gives inst, done with a call that took took, to the oldest
-// waiter of key or back to the idle set; it destroys it instead when it has
-// served its MaxCalls or the engine is closing.
+// handOff takes back inst, done with a call that took took inside the
+// sandbox. Unless calls pipelined behind it still run there, it gives inst
+// to the oldest waiter of key or back to the idle set, or destroys it when
+// it has served its MaxCalls, the engine is closing, or it is gone (a
+// pipelined call found it dead).
 func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
+	e.mu.Lock()
 	inst.lastUsed = time.Now()
 	inst.calls++
-	e.mu.Lock()
+	inst.inflight--
 	l := e.traffic[key]
 	l.callTime = ewma(l.callTime, took)
-	if e.closed || (e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls) {
-		reason := retiredMaxCalls
-		if e.closed {
-			reason = retiredShutdown
-		}
-		e.retireLocked(key, l)
+	e.reopenLocked(key, inst)
+	if inst.inflight > 0 {
 		e.mu.Unlock()
-		e.destroy(inst, reason)
 		return
 	}
-	if len(l.waiters) > 0 {
+	reason := ""
+	switch {
+	case inst.gone:
+		if inst.retired {
+			e.mu.Unlock()
+			return
+		}
+		reason = retiredCrash
+	case e.closed:
+		reason = retiredShutdown
+	case e.opts.MaxCalls > 0 && inst.calls >= e.opts.MaxCalls:
+		reason = retiredMaxCalls
+	case len(l.waiters) > 0:
 		w := l.waiters[0]
 		l.waiters = l.waiters[1:]
+		e.takeLocked(key, inst)
 		e.mu.Unlock()
 		w.ch <- inst
 		return
-	}
-	if e.current[inst.group] != key {
+	case e.current[inst.group] != key:
 		// The function changed while this call ran.
-		e.retireLocked(key, l)
+		reason = retiredChanged
+	default:
+		l.busy--
+		e.warm[key] = append(e.warm[key], inst)
 		e.mu.Unlock()
-		e.destroy(inst, retiredChanged)
 		return
 	}
-	l.busy--
-	e.warm[key] = append(e.warm[key], inst)
+	inst.gone, inst.retired = true, true
+	e.retireLocked(key, l)
 	e.mu.Unlock()
+	e.destroy(inst, reason)
+}
+
+// lose ends a call in which inst died. The first call to report it
+// uncounts and destroys it; calls pipelined behind it find it dead.
+func (e *Engine) lose(key string, inst *instance, reason string) {
+	e.mu.Lock()
+	inst.inflight--
+	inst.gone = true
+	e.reopenLocked(key, inst)
+	first := !inst.retired
+	if first {
+		inst.retired = true
+		e.retireLocked(key, e.traffic[key])
+	}
+	e.mu.Unlock()
+	if first {
+		e.destroy(inst, reason)
+	}
+}
+
+// abandon ends a call that found inst dead before it ran, and is routed
+// again. The call that died reports it (lose), unless inst died between
+// calls: then the last call out uncounts and destroys it.
+func (e *Engine) abandon(key string, inst *instance) {
+	e.mu.Lock()
+	inst.inflight--
+	inst.gone = true
+	e.reopenLocked(key, inst)
+	last := inst.inflight == 0 && !inst.retired
+	if last {
+		inst.retired = true
+		e.retireLocked(key, e.traffic[key])
+	}
+	e.mu.Unlock()
+	if last {
+		e.destroy(inst, retiredCrash)
+	}
 }
 
 // retire uncounts a busy instance of key that is gone (it died, or never

@@ -70,6 +70,7 @@ func warmWithColdTime(t *testing.T, e *Engine, fn *core.Function, cold time.Dura
 func TestShortCallsQueueForBusyInstances(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
+	e.maxPipelined = 0 // the queue in the engine, not in the instance
 	// Short against the cold start below, long enough that the calls of
 	// the burst overlap on a loaded host.
 	fn = withHandler(t, fn, `exports.handler = async () => { await new Promise((r) => setTimeout(r, 20)); return 1; };`)
@@ -121,6 +122,7 @@ func TestLongCallsStartInstances(t *testing.T) {
 func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 	e, fn := realEngine(t, time.Hour)
 	e.queueAfter = 1
+	e.maxPipelined = 0 // see TestPipelinedCallsRunElsewhereWhenTheInstanceDies
 	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 200)); process.exit(3); } return 1; };`)
 	warmWithColdTime(t, e, f, 10*time.Second)
 	crashed := make(chan *Outcome, 1)

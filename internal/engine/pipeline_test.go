@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voltrun/voltrun/internal/core"
+	"github.com/voltrun/voltrun/internal/sandbox"
+)
+
+// TestShortCallsArePipelined: once the code has its busy instance, a burst
+// of short calls is pipelined into it, and no call starts an instance.
+func TestShortCallsArePipelined(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.pipeAfter, e.pipeWait = 1, time.Hour // on a loaded host a call may take long
+	// Long enough that the calls of the burst overlap on a loaded host.
+	fn = withHandler(t, fn, `exports.handler = async () => { await new Promise((r) => setTimeout(r, 20)); return 1; };`)
+	warmWithColdTime(t, e, fn, 10*time.Second)
+	if cold := burst(t, e, fn, 8); cold != 0 {
+		t.Fatalf("%d of 8 short calls started an instance; want all served by the warm one", cold)
+	}
+	if n := counted(t, e.metrics.queued, "pipelined"); n != 7 {
+		t.Fatalf("%v calls counted as pipelined, want all 7 after the first", n)
+	}
+	if e.Idle() != 1 || e.Busy() != 0 {
+		t.Fatalf("%d idle and %d busy instances after the burst, want 1 and 0", e.Idle(), e.Busy())
+	}
+	e.mu.Lock()
+	open := len(e.open)
+	e.mu.Unlock()
+	if open != 0 {
+		t.Fatalf("%d code keys still list instances open to pipelining with nothing running", open)
+	}
+}
+
+// TestPipelinedCallsRunElsewhereWhenTheInstanceDies: calls pipelined
+// behind one that crashes its instance never ran there; they run on
+// another instance and succeed, each with its own event.
+func TestPipelinedCallsRunElsewhereWhenTheInstanceDies(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.pipeAfter, e.pipeWait = 1, time.Hour
+	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 300)); process.exit(3); } return ev.n === undefined ? 0 : ev.n; };`)
+	warmWithColdTime(t, e, f, 10*time.Second)
+	crashed := make(chan *Outcome, 1)
+	go func() {
+		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
+		if err != nil {
+			t.Error(err)
+		}
+		crashed <- out
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the crashing call never took the warm instance")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: fmt.Appendf(nil, `{"n":%d}`, i+1), Trigger: "api"})
+			if err != nil || out.Execution.Status != core.ExecSucceeded || string(out.Result) != fmt.Sprint(i+1) {
+				t.Errorf("call %d queued behind the crash: %v %+v %s", i+1, err, out, out.Result)
+			}
+		})
+	}
+	wg.Wait()
+	if n := counted(t, e.metrics.queued, "pipelined"); n < 4 {
+		t.Errorf("%v calls counted as pipelined, want the 4 behind the crash", n)
+	}
+	if c := <-crashed; c == nil || c.Execution.Status == core.ExecSucceeded {
+		t.Fatalf("the crashing call did not fail: %+v", c)
+	}
+	if n := counted(t, e.metrics.retired, string(sandbox.ReasonCrash)); n != 1 {
+		t.Errorf("%v instances counted as retired by a crash, want 1", n)
+	}
+	if e.Busy() != 0 {
+		t.Errorf("%d instances still counted busy", e.Busy())
+	}
+}
