@@ -264,6 +264,7 @@ func (e *Engine) Close() {
 		all = append(all, list...)
 	}
 	e.warm = map[string][]*instance{}
+	e.open = map[string][]*instance{} // busy ones take no more calls
 	for _, l := range e.traffic {
 		// Each starts nothing: it sees the engine closed.
 		for _, w := range l.waiters {
