@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/voltrun/voltrun/internal/core"
 	"github.com/voltrun/voltrun/internal/sandbox"
@@ -79,5 +82,49 @@ func TestPipelinedCallsRunElsewhereWhenTheInstanceDies(t *testing.T) {
 	}
 	if e.Busy() != 0 {
 		t.Errorf("%d instances still counted busy", e.Busy())
+	}
+}
+
+// countedInstance is a sandbox.Instance that only counts its destroys.
+type countedInstance struct {
+	sandbox.Instance
+	destroys *int
+}
+
+func (c countedInstance) ID() string { return "counted" }
+func (c countedInstance) Destroy(context.Context) error {
+	*c.destroys++
+	return nil
+}
+
+// TestPipelinedCallsEndInAnyOrder: a call that answered and the call
+// pipelined behind it that then saw the instance die may reach the engine
+// in either order; either way the instance is uncounted and destroyed
+// once, and nothing is left idle or open to pipelining.
+func TestPipelinedCallsEndInAnyOrder(t *testing.T) {
+	for _, servedFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("servedFirst=%v", servedFirst), func(t *testing.T) {
+			e := New(Options{Log: zap.NewNop()})
+			destroys := 0
+			inst := &instance{sb: countedInstance{destroys: &destroys}, group: "g", piping: true}
+			e.mu.Lock()
+			e.current["g"] = "k"
+			e.traffic["k"] = &keyLoad{busy: 1}
+			e.takeLocked("k", inst)
+			inst.inflight++ // the pipelined call
+			e.mu.Unlock()
+			if servedFirst {
+				e.handOff("k", inst, time.Millisecond)
+				e.lose("k", inst, retiredCrash)
+			} else {
+				e.lose("k", inst, retiredCrash)
+				e.handOff("k", inst, time.Millisecond)
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if destroys != 1 || e.traffic["k"] != nil || len(e.warm) != 0 || len(e.open) != 0 || inst.inflight != 0 {
+				t.Fatalf("destroyed %d times; traffic %+v, %d idle, %d open, %d in flight", destroys, e.traffic["k"], len(e.warm), len(e.open), inst.inflight)
+			}
+		})
 	}
 }

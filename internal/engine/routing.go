@@ -263,6 +263,11 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 	inst.lastUsed = time.Now()
 	inst.calls++
 	inst.inflight--
+	if inst.retired {
+		// A call pipelined behind this one saw it die, and retired it.
+		e.mu.Unlock()
+		return
+	}
 	l := e.traffic[key]
 	l.callTime = ewma(l.callTime, took)
 	e.reopenLocked(key, inst)
@@ -273,10 +278,6 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 	reason := ""
 	switch {
 	case inst.gone:
-		if inst.retired {
-			e.mu.Unlock()
-			return
-		}
 		reason = retiredCrash
 	case e.closed:
 		reason = retiredShutdown
