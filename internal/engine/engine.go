@@ -258,13 +258,13 @@ func (e *Engine) instanceFor(ctx context.Context, fn *core.Function, version, ke
 		return inst, nil, nil
 	}
 	if e.isClosed() {
+		e.booting(key, -1)
 		e.retire(key)
 		return nil, nil, ErrClosed
 	}
 	var loadErr *sandbox.LoadError
 	var how string
 	began := time.Now()
-	e.booting(key, 1)
 	inst, how, err = e.start(ctx, fn, version, key)
 	e.booting(key, -1)
 	why := coldScaleOut

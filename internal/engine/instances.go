@@ -29,6 +29,7 @@ type instance struct {
 	gone     bool // it died or was retired: route nothing more to it
 	retired  bool // it is uncounted and destroyed (see lose)
 	lastUsed time.Time
+	turnAt   time.Time // when its running call began, about: pipelining looks at it
 }
 
 func (e *Engine) newInstance(sb sandbox.Instance, fn *core.Function, version string) *instance {
@@ -271,6 +272,7 @@ func (e *Engine) Close() {
 			w.ch <- nil
 		}
 		l.busy += len(l.waiters)
+		l.booting += len(l.waiters)
 		l.waiters = nil
 	}
 	e.mu.Unlock()

@@ -128,3 +128,38 @@ func TestPipelinedCallsEndInAnyOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestNoPipeliningBehindASlowCall: a short call is not queued behind a
+// call that has already run longer than the expected wait, however short
+// the code's calls usually are: it gets an instance of its own and is done
+// first.
+func TestNoPipeliningBehindASlowCall(t *testing.T) {
+	e, fn := realEngine(t, time.Hour)
+	e.pipeAfter, e.pipeWait = 1, 50*time.Millisecond
+	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.ms) await new Promise((r) => setTimeout(r, ev.ms)); return 1; };`)
+	warmWithColdTime(t, e, f, 10*time.Second)
+	slowDone := make(chan time.Time, 1)
+	go func() { // 900 ms, under the function's 1 s limit
+		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"ms":900}`), Trigger: "api"})
+		if err != nil || out.Execution.Status != core.ExecSucceeded {
+			t.Errorf("slow call: %v %+v", err, out)
+		}
+		slowDone <- time.Now()
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow call never took the warm instance")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // past the expected wait
+	out := call(t, e, f)
+	done := time.Now()
+	if !done.Before(<-slowDone) || !out.Execution.ColdStart {
+		t.Fatalf("the short call (cold: %v) ended after the slow one: it waited behind it", out.Execution.ColdStart)
+	}
+	if n := counted(t, e.metrics.queued, "pipelined"); n != 0 {
+		t.Fatalf("%v calls pipelined behind the slow call", n)
+	}
+}

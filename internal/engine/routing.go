@@ -36,7 +36,8 @@ import (
 // the fewest calls, when the wait that implies (the key's recent time per
 // call inside the sandbox, times the calls on that instance) is under
 // pipelineWait and fewer than MaxPipelined wait there; before an idle
-// instance is taken. A pipelined call whose instance dies before its turn
+// instance is taken. No call is queued behind one that has already run
+// longer than pipelineWait: one slow call does not hold up the short ones. A pipelined call whose instance dies before its turn
 // never ran, and is routed again (Engine.Invoke).
 
 // pipelineWait bounds the wait a pipelined call is expected to have: calls
@@ -141,6 +142,7 @@ func (e *Engine) route(key, group string, rt core.Runtime) (inst *instance, w *w
 	} else {
 		fromZero = l.busy == 0
 		l.busy++
+		l.booting++ // now: a call routed next sees it, and waits for it
 	}
 	e.mu.Unlock()
 	if piped {
@@ -157,8 +159,9 @@ func (e *Engine) pipelineLocked(key string, l *keyLoad) *instance {
 		return nil
 	}
 	var best *instance
+	now := time.Now()
 	for _, inst := range e.open[key] {
-		if best == nil || inst.inflight < best.inflight {
+		if now.Sub(inst.turnAt) < e.pipeWait && (best == nil || inst.inflight < best.inflight) {
 			best = inst
 		}
 	}
@@ -173,7 +176,7 @@ func (e *Engine) pipelineLocked(key string, l *keyLoad) *instance {
 // takeLocked gives inst, not serving any call, a call of key. Callers hold
 // e.mu.
 func (e *Engine) takeLocked(key string, inst *instance) {
-	inst.inflight = 1
+	inst.inflight, inst.turnAt = 1, time.Now()
 	e.reopenLocked(key, inst)
 }
 
@@ -239,6 +242,7 @@ func (e *Engine) await(ctx context.Context, key string, rt core.Runtime, w *wait
 		if i := slices.Index(l.waiters, w); i >= 0 {
 			l.waiters = slices.Delete(l.waiters, i, i+1)
 			l.busy++
+			l.booting++
 			e.mu.Unlock()
 			served = "started"
 			return nil
@@ -272,6 +276,7 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 	l.callTime = ewma(l.callTime, took)
 	e.reopenLocked(key, inst)
 	if inst.inflight > 0 {
+		inst.turnAt = inst.lastUsed // the call pipelined behind it runs now
 		e.mu.Unlock()
 		return
 	}
@@ -354,6 +359,7 @@ func (e *Engine) retireLocked(key string, l *keyLoad) {
 	if len(l.waiters) > 0 {
 		w := l.waiters[0]
 		l.waiters = l.waiters[1:]
+		l.booting++
 		w.ch <- nil
 		return
 	}
@@ -362,8 +368,9 @@ func (e *Engine) retireLocked(key string, l *keyLoad) {
 	}
 }
 
-// booting counts a busy instance of key as booting (by one) or booted (by
-// minus one, its call about to run).
+// booting counts a busy instance of key as booted (by minus one, its call
+// about to run, or its start given up). Routing counts it booting when it
+// tells a call to start one (route, await, retireLocked).
 func (e *Engine) booting(key string, by int) {
 	e.mu.Lock()
 	l := e.traffic[key]
