@@ -27,7 +27,7 @@ type instance struct {
 	calls    int  // calls served
 	inflight int  // calls routed to it and not yet done
 	gone     bool // it died or was retired: route nothing more to it
-	retired  bool // it is uncounted and destroyed (see lose)
+	retired  bool // it is uncounted and destroyed (see drop)
 	lastUsed time.Time
 	turnAt   time.Time // when its running call began, about: pipelining looks at it
 }

@@ -37,8 +37,9 @@ import (
 // call inside the sandbox, times the calls on that instance) is under
 // pipelineWait and fewer than MaxPipelined wait there; before an idle
 // instance is taken. No call is queued behind one that has already run
-// longer than pipelineWait: one slow call does not hold up the short ones. A pipelined call whose instance dies before its turn
-// never ran, and is routed again (Engine.Invoke).
+// longer than pipelineWait: one slow call does not hold up the short ones.
+// A pipelined call whose instance dies before its turn never ran, and is
+// routed again (Engine.Invoke).
 
 // pipelineWait bounds the wait a pipelined call is expected to have: calls
 // much longer than the hop between host and sandbox gain little from it.
@@ -304,47 +305,42 @@ func (e *Engine) handOff(key string, inst *instance, took time.Duration) {
 		e.mu.Unlock()
 		return
 	}
-	inst.gone, inst.retired = true, true
-	e.retireLocked(key, l)
+	e.retireInstanceLocked(key, l, inst)
 	e.mu.Unlock()
 	e.destroy(inst, reason)
 }
 
 // lose ends a call in which inst died. The first call to report it
 // uncounts and destroys it; calls pipelined behind it find it dead.
-func (e *Engine) lose(key string, inst *instance, reason string) {
-	e.mu.Lock()
-	inst.inflight--
-	inst.gone = true
-	e.reopenLocked(key, inst)
-	first := !inst.retired
-	if first {
-		inst.retired = true
-		e.retireLocked(key, e.traffic[key])
-	}
-	e.mu.Unlock()
-	if first {
-		e.destroy(inst, reason)
-	}
-}
+func (e *Engine) lose(key string, inst *instance, reason string) { e.drop(key, inst, reason, true) }
 
 // abandon ends a call that found inst dead before it ran, and is routed
 // again. The call that died reports it (lose), unless inst died between
 // calls: then the last call out uncounts and destroys it.
-func (e *Engine) abandon(key string, inst *instance) {
+func (e *Engine) abandon(key string, inst *instance) { e.drop(key, inst, retiredCrash, false) }
+
+// drop ends a call on inst, which is dead; the call saw it die (died), or
+// never ran on it.
+func (e *Engine) drop(key string, inst *instance, reason string, died bool) {
 	e.mu.Lock()
 	inst.inflight--
 	inst.gone = true
 	e.reopenLocked(key, inst)
-	last := inst.inflight == 0 && !inst.retired
-	if last {
-		inst.retired = true
-		e.retireLocked(key, e.traffic[key])
+	retire := !inst.retired && (died || inst.inflight == 0)
+	if retire {
+		e.retireInstanceLocked(key, e.traffic[key], inst)
 	}
 	e.mu.Unlock()
-	if last {
-		e.destroy(inst, retiredCrash)
+	if retire {
+		e.destroy(inst, reason)
 	}
+}
+
+// retireInstanceLocked marks inst gone for good and uncounts it; the
+// caller destroys it. Callers hold e.mu.
+func (e *Engine) retireInstanceLocked(key string, l *keyLoad, inst *instance) {
+	inst.gone, inst.retired = true, true
+	e.retireLocked(key, l)
 }
 
 // retire uncounts a busy instance of key that is gone (it died, or never
