@@ -46,21 +46,7 @@ func TestPipelinedCallsRunElsewhereWhenTheInstanceDies(t *testing.T) {
 	e.pipeAfter, e.pipeWait = 1, time.Hour
 	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 300)); process.exit(3); } return ev.n === undefined ? 0 : ev.n; };`)
 	warmWithColdTime(t, e, f, 10*time.Second)
-	crashed := make(chan *Outcome, 1)
-	go func() {
-		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
-		if err != nil {
-			t.Error(err)
-		}
-		crashed <- out
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.Idle() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the crashing call never took the warm instance")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	crashed := occupy(t, e, f, `{"crash":true}`)
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
@@ -138,26 +124,19 @@ func TestNoPipeliningBehindASlowCall(t *testing.T) {
 	e.pipeAfter, e.pipeWait = 1, 50*time.Millisecond
 	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.ms) await new Promise((r) => setTimeout(r, ev.ms)); return 1; };`)
 	warmWithColdTime(t, e, f, 10*time.Second)
-	slowDone := make(chan time.Time, 1)
-	go func() { // 900 ms, under the function's 1 s limit
-		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"ms":900}`), Trigger: "api"})
-		if err != nil || out.Execution.Status != core.ExecSucceeded {
-			t.Errorf("slow call: %v %+v", err, out)
-		}
-		slowDone <- time.Now()
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.Idle() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow call never took the warm instance")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond) // past the expected wait
+	slow := occupy(t, e, f, `{"ms":900}`) // under the function's 1 s limit
+	time.Sleep(200 * time.Millisecond)    // past the expected wait
 	out := call(t, e, f)
-	done := time.Now()
-	if !done.Before(<-slowDone) || !out.Execution.ColdStart {
+	select {
+	case <-slow:
 		t.Fatalf("the short call (cold: %v) ended after the slow one: it waited behind it", out.Execution.ColdStart)
+	default:
+	}
+	if !out.Execution.ColdStart {
+		t.Fatal("the short call was served by the slow call's instance")
+	}
+	if s := <-slow; s == nil || s.Execution.Status != core.ExecSucceeded {
+		t.Fatalf("slow call: %+v", s)
 	}
 	if n := counted(t, e.metrics.queued, "pipelined"); n != 0 {
 		t.Fatalf("%v calls pipelined behind the slow call", n)

@@ -117,6 +117,28 @@ func TestLongCallsStartInstances(t *testing.T) {
 	}
 }
 
+// occupy starts a call of f with event on its warm instance and returns
+// once the call holds it; the channel receives the call's outcome.
+func occupy(t *testing.T, e *Engine, f *core.Function, event string) <-chan *Outcome {
+	t.Helper()
+	done := make(chan *Outcome, 1)
+	go func() {
+		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(event), Trigger: "api"})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- out
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Idle() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the %s call never took the warm instance", event)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return done
+}
+
 // TestWaiterStartsWhenItsInstanceDies: a call queued behind an instance
 // that crashes starts a new one instead of waiting out its budget.
 func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
@@ -125,21 +147,7 @@ func TestWaiterStartsWhenItsInstanceDies(t *testing.T) {
 	e.maxPipelined = 0 // see TestPipelinedCallsRunElsewhereWhenTheInstanceDies
 	f := withHandler(t, fn, `exports.handler = async (ev) => { if (ev.crash) { await new Promise((r) => setTimeout(r, 200)); process.exit(3); } return 1; };`)
 	warmWithColdTime(t, e, f, 10*time.Second)
-	crashed := make(chan *Outcome, 1)
-	go func() {
-		out, err := e.Invoke(t.Context(), Call{Function: f, Version: "$LATEST", Event: []byte(`{"crash":true}`), Trigger: "api"})
-		if err != nil {
-			t.Error(err)
-		}
-		crashed <- out
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.Idle() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the crashing call never took the warm instance")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	crashed := occupy(t, e, f, `{"crash":true}`)
 	began := time.Now()
 	out := call(t, e, f)
 	if !out.Execution.ColdStart {
