@@ -238,22 +238,24 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 	if !req.Deadline.IsZero() {
 		budget = time.Until(req.Deadline)
 	}
-	ticket, seq, werr, err := c.send(req, budget)
+	ticket, seq, began, werr, err := c.send(req, budget, logs)
 	if err != nil {
 		return sandbox.Result{}, fmt.Errorf("invoke: %w", err)
 	}
 	if !c.awaitTurn(ticket) {
-		c.endTurn(false)
+		c.giveUpTurn(began)
 		return sandbox.Result{Dead: true}, fmt.Errorf("invoke: %w", sandbox.ErrNotStarted)
 	}
 	if cause := c.cause(); cause != nil {
 		// Killed as the call before it answered: it may have begun.
-		c.endTurn(false)
+		c.giveUpTurn(began)
 		res := sandbox.Result{Dead: true, Status: sandbox.StatusKilled, Reason: sandbox.ReasonAborted}
 		return res, fmt.Errorf("invoke: %w: %w", sandbox.ErrAborted, cause)
 	}
 
-	c.mux.begin(logs, seq)
+	if !began {
+		c.mux.begin(logs, seq)
+	}
 	start := time.Now()
 	req.Deadline = start.Add(budget)
 	timer := time.AfterFunc(budget, func() { c.Abort(errDeadline) })
@@ -298,8 +300,11 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 }
 
 // send writes req's frame and returns the call's ticket and seq; werr is
-// the write's failure, reported at the call's turn like a read's.
-func (c *Client) send(req sandbox.Request, budget time.Duration) (ticket, seq uint64, werr, err error) {
+// the write's failure, reported at the call's turn like a read's. A call
+// with none ahead of it begins its output (began) before the frame is
+// written: all it prints is its own, however much comes before its caller
+// gets back. A pipelined call begins at its turn.
+func (c *Client) send(req sandbox.Request, budget time.Duration, logs sandbox.LogSink) (ticket, seq uint64, began bool, werr, err error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.seq++
@@ -310,10 +315,16 @@ func (c *Client) send(req sandbox.Request, budget time.Duration) (ticket, seq ui
 	}
 	frame, err := appendInvoke(c.wbuf[:0], meta, req.Event)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, false, nil, err
 	}
 	if cap(frame) <= 1<<20 {
 		c.wbuf = frame // keep small buffers for the next call
+	}
+	c.turnMu.Lock()
+	began = c.serving == c.ticket
+	c.turnMu.Unlock()
+	if began {
+		c.mux.begin(logs, c.seq)
 	}
 	if _, err := c.cfg.Requests.Write(frame); err != nil {
 		werr = fmt.Errorf("send invoke request: %w", err)
@@ -321,7 +332,7 @@ func (c *Client) send(req sandbox.Request, budget time.Duration) (ticket, seq ui
 	c.tail, c.open = c.seq, true
 	ticket = c.ticket
 	c.ticket++
-	return ticket, c.seq, werr, nil
+	return ticket, c.seq, began, werr, nil
 }
 
 // awaitTurn waits until the calls ahead of ticket are done, and reports
@@ -333,6 +344,15 @@ func (c *Client) awaitTurn(ticket uint64) bool {
 		c.turn.Wait()
 	}
 	return !c.broken
+}
+
+// giveUpTurn passes on the turn of a call that did not run; the sandbox
+// broke before it.
+func (c *Client) giveUpTurn(began bool) {
+	if began {
+		c.mux.end()
+	}
+	c.endTurn(false)
 }
 
 // endTurn passes the turn on; answered false means the sandbox broke.
