@@ -67,8 +67,9 @@
 // call has been delivered to its sink, and none of the next call's lines
 // can be. Skipping the markers saves each call two writes in the sandbox
 // and two reader wake-ups on the host. Output printed between calls
-// (timers, import time) is held, bounded, and delivered at the start of
-// the next call. Per call, lines over sandbox.MaxLogLineBytes are split
+// (timers, import time) is held, up to 64 KiB, and delivered at the start
+// of the next call; what a pipelined call prints before the host reaches
+// its turn is held the same way under the call's own budget. Per call, lines over sandbox.MaxLogLineBytes are split
 // and output over sandbox.MaxLogBytes is dropped with one truncation note
 // on the "system" stream.
 //

@@ -15,7 +15,9 @@ import (
 )
 
 // maxPendingBytes bounds output printed outside any call (module import,
-// timers between calls); it is handed to the next call's sink.
+// timers between calls); it is handed to the next call's sink. Output of a
+// pipelined call printed before its turn is held under that call's own
+// budget instead (logMux.held).
 const maxPendingBytes = 64 << 10
 
 const (
@@ -45,8 +47,13 @@ type logMux struct {
 	truncated bool
 
 	pending        []logLine
-	pendingBytes   int
+	pendingBytes   int // of the lines no call is known to own
 	pendingDropped bool
+	// held has an entry for each call with a pipelined call behind it, by
+	// the first call's seq, from when the second is sent until it begins.
+	// Lines after that seq's marker are the second call's: they are held
+	// up to its budget, however little the server has read of its turn.
+	held map[uint64]*heldOutput
 
 	marks   [2]uint64 // highest marker seq seen per stream
 	eof     [2]bool
@@ -63,6 +70,12 @@ type logMux struct {
 	heapOOM bool // stderr showed V8's "JavaScript heap out of memory"
 }
 
+// heldOutput is what a pipelined call printed before its turn.
+type heldOutput struct {
+	bytes int
+	over  bool // more came than the call's budget: it was dropped
+}
+
 // begin starts call seq: pending output is delivered to sink first, but
 // for what came after seq's own marker (pipelined calls behind it printed
 // it).
@@ -75,13 +88,27 @@ func (m *logMux) begin(sink sandbox.LogSink, seq uint64) {
 	for _, l := range pending {
 		if l.after >= seq {
 			m.pending = append(m.pending, l)
-			m.pendingBytes += len(l.text)
+			if m.held[l.after] == nil {
+				m.pendingBytes += len(l.text)
+			}
 			continue
 		}
 		m.deliverLocked(l.stream, l.text)
 	}
 	if dropped {
 		m.deliverLocked(sandbox.StreamSystem, "[truncated: output printed outside an invocation exceeded 64 KiB]")
+	}
+	for after, h := range m.held {
+		if after >= seq {
+			continue
+		}
+		if h.over && !m.truncated {
+			m.truncated = true
+			if sink != nil {
+				sink(sandbox.StreamSystem, sandbox.TruncatedNote)
+			}
+		}
+		delete(m.held, after)
 	}
 }
 
@@ -103,12 +130,21 @@ func (m *logMux) line(stream int, text string) {
 		m.heapOOM = true
 	}
 	if !m.active || m.marks[stream] >= m.seq {
-		if m.pendingBytes+len(text) > maxPendingBytes {
-			m.pendingDropped = true
-			return
+		after := m.marks[stream]
+		if h := m.held[after]; h != nil {
+			if h.over || h.bytes+len(text) > sandbox.MaxLogBytes {
+				h.over = true
+				return
+			}
+			h.bytes += len(text)
+		} else {
+			if m.pendingBytes+len(text) > maxPendingBytes {
+				m.pendingDropped = true
+				return
+			}
+			m.pendingBytes += len(text)
 		}
-		m.pendingBytes += len(text)
-		m.pending = append(m.pending, logLine{name, text, m.marks[stream]})
+		m.pending = append(m.pending, logLine{name, text, after})
 		return
 	}
 	m.deliverLocked(name, text)
@@ -131,10 +167,15 @@ func (m *logMux) deliverLocked(stream, text string) {
 	}
 }
 
-// expectMark records that the bootstrap will write marker seq.
+// expectMark records that a call is pipelined behind call seq: the
+// bootstrap will write marker seq, and what follows it is the next call's.
 func (m *logMux) expectMark(seq uint64) {
 	m.mu.Lock()
 	m.wantMark = max(m.wantMark, seq)
+	if m.held == nil {
+		m.held = map[uint64]*heldOutput{}
+	}
+	m.held[seq] = &heldOutput{}
 	m.mu.Unlock()
 }
 

@@ -105,3 +105,54 @@ func TestLogBudgetAndPending(t *testing.T) {
 		t.Fatalf("pending delivered %d lines, last %q", len(got), got[len(got)-1])
 	}
 }
+
+// A pipelined call's output printed before its turn is its own: held up to
+// its whole budget, not the 64 KiB kept for output outside any call.
+func TestPipelinedCallOutputHeldUntilItsTurn(t *testing.T) {
+	t.Parallel()
+	line := strings.Repeat("p", 999)
+	for _, tc := range []struct {
+		name      string
+		lines     int
+		truncated bool
+	}{
+		{"over 64 KiB", 200, false},
+		{"over its budget", 400, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux := logMux{strict: true}
+			var first []string
+			mux.begin(func(stream, text string) { first = append(first, text) }, 1)
+			mux.expectMark(1) // call 2 is sent behind call 1
+			handleLine([]byte("mine"), streamOut, &mux)
+			handleLine([]byte(strings.TrimSuffix(mark(1), "\n")), streamOut, &mux)
+			handleLine([]byte(strings.TrimSuffix(mark(1), "\n")), streamErr, &mux)
+			for i := range tc.lines {
+				handleLine([]byte(line), i%2, &mux) // call 2 runs before call 1 is read back
+			}
+			if mux.end() || len(first) != 1 || first[0] != "mine" {
+				t.Fatalf("call 1 got %d lines, first %q", len(first), first[0])
+			}
+			var second []string
+			mux.begin(func(stream, text string) { second = append(second, stream+":"+text) }, 2)
+			truncated := mux.end()
+			want := tc.lines
+			if tc.truncated {
+				want = sandbox.MaxLogBytes/len(line) + 1 // and the note
+			}
+			if len(second) != want || truncated != tc.truncated {
+				t.Fatalf("call 2 got %d lines (truncated %v), want %d (%v)", len(second), truncated, want, tc.truncated)
+			}
+			if tc.truncated && second[len(second)-1] != "system:"+sandbox.TruncatedNote {
+				t.Fatalf("last line %q, want the truncation note", second[len(second)-1])
+			}
+			if !tc.truncated && (second[0] != "stdout:"+line || second[1] != "stderr:"+line) {
+				t.Fatalf("call 2's lines begin %q", second[:2])
+			}
+			if len(mux.held) != 0 {
+				t.Fatalf("%d held entries left after call 2 began", len(mux.held))
+			}
+		})
+	}
+}
