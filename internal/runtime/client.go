@@ -95,7 +95,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(cfg.Responses, 64<<10)}
+	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(newWaitReader(cfg.Responses), 64<<10)}
 	c.turn = sync.NewCond(&c.turnMu)
 	if cfg.DirectOutput {
 		out, errOut := rawConn(cfg.Stdout), rawConn(cfg.Stderr)
@@ -234,6 +234,8 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 	if len(req.Event) > sandbox.MaxEventBytes {
 		return sandbox.Result{}, fmt.Errorf("invoke: %w: %d bytes over %d", sandbox.ErrPayloadTooLarge, len(req.Event), sandbox.MaxEventBytes)
 	}
+	invocations.Add(1)
+	defer invocations.Add(-1)
 	budget := sandbox.DefaultTimeout
 	if !req.Deadline.IsZero() {
 		budget = time.Until(req.Deadline)

@@ -50,7 +50,9 @@ func newPipe(name string) (r, w *os.File, err error) {
 // Blocking reads of responses were faster for one call at a time, but with
 // many calls in flight each parked a thread that the runtime's monitor had
 // to take back: polled, warm throughput is 1.3-1.6 times higher and a
-// call's p50 60 µs slower for Node (docs/benchmarks.md).
+// call's p50 60 µs slower for Node (docs/benchmarks.md). The runtime's
+// client waits in the kernel while it has the only call in flight
+// (runtime.waitReader).
 func newPolledPipe(name string) (r, w *os.File, err error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
