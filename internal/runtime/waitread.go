@@ -22,8 +22,8 @@ var waitMS = 2
 // no other call is in flight, a read that finds the pipe empty waits in
 // the kernel (poll(2), up to waitMS), so the sandbox's answer wakes this
 // thread itself; parked in the poller, the answer wakes the poller's
-// thread, which hands the goroutine to another (16-24 µs of a call's p50
-// at one connection, docs/benchmarks.md round 13). Under load every read
+// thread, which hands the goroutine to another: 21-25 µs of a Node call's
+// p50 at one connection (docs/benchmarks.md, round 13). Under load every read
 // parks in the poller: a thread waiting in a system call holds its
 // processor until the runtime's monitor takes it back.
 type waitReader struct{ conn syscall.RawConn }
