@@ -64,6 +64,7 @@ type ClientConfig struct {
 type Client struct {
 	cfg    ClientConfig
 	resp   *bufio.Reader
+	waiter *waitReader // under resp, when Responses is a non-blocking pipe
 	mux    logMux
 	direct [2]*directStream // with DirectOutput: stdout, stderr
 
@@ -95,7 +96,12 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	c := &Client{cfg: cfg, resp: bufio.NewReaderSize(newWaitReader(cfg.Responses), 64<<10)}
+	c := &Client{cfg: cfg, waiter: newWaitReader(cfg.Responses)}
+	if c.waiter != nil {
+		c.resp = bufio.NewReaderSize(c.waiter, 64<<10)
+	} else {
+		c.resp = bufio.NewReaderSize(cfg.Responses, 64<<10)
+	}
 	c.turn = sync.NewCond(&c.turnMu)
 	if cfg.DirectOutput {
 		out, errOut := rawConn(cfg.Stdout), rawConn(cfg.Stderr)
@@ -369,6 +375,10 @@ func (c *Client) endTurn(answered bool) {
 func (c *Client) receive(werr error) (byte, []byte, error) {
 	if werr != nil {
 		return 0, nil, werr
+	}
+	if c.waiter != nil {
+		c.waiter.answer = true
+		defer func() { c.waiter.answer = false }()
 	}
 	typ, body, err := ReadFrame(c.resp)
 	if err != nil {

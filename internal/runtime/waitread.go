@@ -19,25 +19,32 @@ var invocations, waitingReaders atomic.Int32
 var waitMS = 2
 
 // waitReader reads the host end of a non-blocking response pipe. While
-// no other call is in flight, a read that finds the pipe empty waits in
-// the kernel (poll(2), up to waitMS), so the sandbox's answer wakes this
-// thread itself; parked in the poller, the answer wakes the poller's
-// thread, which hands the goroutine to another: 21-25 µs of a Node call's
-// p50 at one connection (docs/benchmarks.md, round 13). Under load every read
-// parks in the poller: a thread waiting in a system call holds its
+// it reads an invocation's answer and no other call is in flight, a read
+// that finds the pipe empty waits in the kernel (poll(2), up to waitMS),
+// so the sandbox's answer wakes this thread itself; parked in the poller,
+// the answer wakes the poller's thread, which hands the goroutine to
+// another: 21-25 µs of a Node call's p50 at one connection
+// (docs/benchmarks.md, round 13). Every other read parks in the poller:
+// under load, and while sandboxes start (their ready and load answers
+// take milliseconds), a thread waiting in a system call would hold its
 // processor until the runtime's monitor takes it back.
-type waitReader struct{ conn syscall.RawConn }
+type waitReader struct {
+	conn syscall.RawConn
+	// answer is set while the client reads an invocation's answer; only
+	// the call whose turn it is reads.
+	answer bool
+}
 
-// newWaitReader returns a waitReader for a non-blocking *os.File, and r
-// itself otherwise.
-func newWaitReader(r io.Reader) io.Reader {
+// newWaitReader returns a waitReader for a non-blocking *os.File, and nil
+// for anything else.
+func newWaitReader(r io.Reader) *waitReader {
 	f, ok := r.(*os.File)
 	if !ok {
-		return r
+		return nil
 	}
 	conn, err := f.SyscallConn()
 	if err != nil {
-		return r
+		return nil
 	}
 	nonblocking := false
 	_ = conn.Control(func(fd uintptr) {
@@ -45,7 +52,7 @@ func newWaitReader(r io.Reader) io.Reader {
 		nonblocking = err == nil && flags&unix.O_NONBLOCK != 0
 	})
 	if !nonblocking {
-		return r
+		return nil // its reads wait in the kernel already
 	}
 	return &waitReader{conn: conn}
 }
@@ -53,7 +60,7 @@ func newWaitReader(r io.Reader) io.Reader {
 func (w *waitReader) Read(p []byte) (int, error) {
 	var n int
 	var rerr error
-	wait := invocations.Load() <= 1 && waitingReaders.CompareAndSwap(0, 1)
+	wait := w.answer && invocations.Load() <= 1 && waitingReaders.CompareAndSwap(0, 1)
 	err := w.conn.Read(func(fd uintptr) bool {
 		for {
 			n, rerr = unix.Read(int(fd), p)
