@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"io"
-	"os"
 	"sync/atomic"
 	"syscall"
 
@@ -38,12 +37,8 @@ type waitReader struct {
 // newWaitReader returns a waitReader for a non-blocking *os.File, and nil
 // for anything else.
 func newWaitReader(r io.Reader) *waitReader {
-	f, ok := r.(*os.File)
-	if !ok {
-		return nil
-	}
-	conn, err := f.SyscallConn()
-	if err != nil {
+	conn := rawConn(r)
+	if conn == nil {
 		return nil
 	}
 	nonblocking := false
