@@ -26,8 +26,12 @@ import (
 // wall time on a busy machine.
 func BenchmarkSaveExecutions(b *testing.B) {
 	for _, dialect := range []string{DialectSQLite, DialectPostgres} {
-		for _, size := range []int{24, 256} {
-			b.Run(fmt.Sprintf("%s/batch=%d", dialect, size), func(b *testing.B) {
+		for _, c := range []struct {
+			size int
+			body []byte
+		}{{24, smallBody}, {256, smallBody}, {1024, httpEvent}} {
+			size := c.size
+			b.Run(fmt.Sprintf("%s/batch=%d/body=%d", dialect, size, len(c.body)), func(b *testing.B) {
 				opts := Options{DataDir: b.TempDir(), Logger: zap.NewNop()}
 				if dialect == DialectPostgres {
 					opts = Options{DatabaseURL: testdb.Postgres(b), Logger: zap.NewNop()}
@@ -45,7 +49,7 @@ func BenchmarkSaveExecutions(b *testing.B) {
 				var cpu time.Duration
 				for b.Loop() {
 					b.StopTimer()
-					fillBatch(b, rng, fns, batch)
+					fillBatch(b, rng, fns, batch, c.body)
 					before := cpuTime(b)
 					b.StartTimer()
 					if err := s.SaveExecutions(b.Context(), batch); err != nil {
@@ -83,9 +87,22 @@ func benchFunctions(b testing.TB, s *Store, n int) []*core.Function {
 	return fns
 }
 
-// fillBatch fills batch with new finished executions: durations spread
-// log-uniformly over 1 ms to 10 s, as a mix of handlers would.
-func fillBatch(b testing.TB, rng *rand.Rand, fns []*core.Function, batch []core.Execution) {
+// smallBody is the input and output of a call with a tiny event; httpEvent
+// those of an echo called over HTTP: the event the function receives, which
+// it returns (~1 KiB a record).
+var (
+	smallBody = []byte(`{"n":1}`)
+	httpEvent = []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"",` +
+		`"headers":{"accept":"*/*","content-length":"7","content-type":"application/json","host":"127.0.0.1:8080",` +
+		`"user-agent":"curl/7.88.1"},"requestContext":{"requestId":"66e5cc17781f2f6084a4f618","timeEpoch":1796641031281,` +
+		`"http":{"method":"POST","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"curl/7.88.1"}},` +
+		`"body":"{\"x\":1}","isBase64Encoded":false}`)
+)
+
+// fillBatch fills batch with new finished executions with body as their
+// input and output: durations spread log-uniformly over 1 ms to 10 s, as a
+// mix of handlers would.
+func fillBatch(b testing.TB, rng *rand.Rand, fns []*core.Function, batch []core.Execution, body []byte) {
 	b.Helper()
 	now := time.Now()
 	for i := range batch {
@@ -107,7 +124,7 @@ func fillBatch(b testing.TB, rng *rand.Rand, fns []*core.Function, batch []core.
 		}
 		batch[i] = core.Execution{
 			ID: id.String(), FunctionID: f.ID, OwnerID: f.OwnerID, FunctionName: f.Name, Version: "$LATEST",
-			Trigger: "api", Status: status, Input: []byte(`{"n":1}`), Output: []byte(`{"ok":true}`),
+			Trigger: "api", Status: status, Input: body, Output: body,
 			Logs: "a line of output\n", MemoryMB: f.MemoryMB, DurationMS: dur, BilledMS: (dur/100 + 1) * 100,
 			StartedAt: start, FinishedAt: start.Add(time.Duration(dur) * time.Millisecond),
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -129,11 +130,47 @@ func TestOpenSQLiteSettings(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, SQLiteFile)); err != nil {
 		t.Fatalf("database file: %v", err)
 	}
-	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000"} {
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000", "page_size": "16384",
+	} {
 		var got string
 		if err := s.db.WithContext(t.Context()).Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
 		}
+	}
+}
+
+// A database created with 4 KiB pages, as before sqlitePageSize, keeps
+// them (changing a WAL database's page size takes a VACUUM out of WAL) and
+// opens in WAL mode with its rows intact.
+func TestOpenKeepsAnExistingPageSize(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old, err := sql.Open("sqlite", filepath.Join(dir, SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL", "CREATE TABLE kept (v TEXT)", "INSERT INTO kept VALUES ('x')"} {
+		if _, err := old.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, Options{DataDir: dir})
+	for pragma, want := range map[string]string{"journal_mode": "wal", "page_size": "4096"} {
+		var got string
+		if err := s.db.WithContext(t.Context()).Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+	if n := countRows(t, s, "kept"); n != 1 {
+		t.Errorf("kept has %d rows, want 1", n)
+	}
+	u := &core.User{Email: "old@example.com", PasswordHash: "h"}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser on the old database: %v", err)
 	}
 }
 
