@@ -57,9 +57,9 @@ func initSQLiteFile(ctx context.Context, db *sql.DB) error {
 	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", sqlitePageSize)); err != nil {
 		return fmt.Errorf("store: open sqlite: set page size: %w", err)
 	}
-	// Switching needs the file to itself, and SQLite does not wait for it
-	// (busy_timeout does not apply): servers opening a new file together
-	// take turns.
+	// Switching needs the file to itself, and SQLite refuses at once
+	// rather than wait when another connection holds it (busy_timeout does
+	// not cover this): servers opening a new file together take turns.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var mode string // the mode in effect after the pragma
