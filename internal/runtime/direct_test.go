@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +133,67 @@ exports.handler = async (e) => {
 		if event != `{"stop":true}` && !res.LogsTruncated {
 			t.Errorf("invoke %s: logs not truncated while the child wrote", event)
 		}
+	}
+}
+
+// TestDirectStreamReadsEachWrite: the stream reader waits for the next
+// write as soon as a read empties the pipe, without reading again first.
+// Every write to the emptied pipe must still reach the call, even one made
+// while the reader is still handling the read that emptied it (here the
+// sink writes the next line), and a write larger than the reader's buffer
+// arrives whole; at EOF the reader ends.
+func TestDirectStreamReadsEachWrite(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Close() }()
+	const chained = 200
+	lines := make(chan string, 8192)
+	var mux logMux
+	mux.begin(func(stream, line string) {
+		var i int
+		if _, err := fmt.Sscanf(line, "line %d", &i); err == nil && i+1 < chained {
+			_, _ = fmt.Fprintf(w, "line %d\n", i+1)
+		}
+		lines <- stream + ":" + line
+	}, 1)
+	d := newDirectStream(rawConn(r), streamOut, &mux)
+	done := make(chan struct{})
+	go func() { defer close(done); d.run() }()
+	next := func(want string) {
+		t.Helper()
+		select {
+		case got := <-lines:
+			if got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q not read: a write to the emptied pipe was missed", want)
+		}
+	}
+	if _, err := io.WriteString(w, "line 0\n"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range chained {
+		next(fmt.Sprintf("stdout:line %d", i))
+	}
+	var big strings.Builder
+	for i := range 6000 {
+		fmt.Fprintf(&big, "big line %04d\n", i)
+	}
+	if big.Len() <= len(d.buf) {
+		t.Fatalf("write of %d bytes does not fill the %d-byte buffer", big.Len(), len(d.buf))
+	}
+	go func() { _, _ = io.WriteString(w, big.String()) }()
+	for i := range 6000 {
+		next(fmt.Sprintf("stdout:big line %04d", i))
+	}
+	_ = w.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader did not end at EOF")
 	}
 }

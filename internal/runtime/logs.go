@@ -301,31 +301,43 @@ func newDirectStream(conn syscall.RawConn, stream int, mux *logMux) *directStrea
 	return d
 }
 
-// run reads until EOF, waiting in the poller while the pipe is empty.
+// run reads until EOF, waiting in the poller while the pipe is empty. A
+// read that did not fill the buffer emptied the pipe, so it waits for the
+// next write's readiness event at once instead of reading again to be told
+// EAGAIN: a drain marker then costs one read, not two. It does so inside
+// one RawConn.Read, which only drops readiness that came before it starts;
+// the next write to the emptied pipe signals readiness on any kernel.
 func (d *directStream) run() {
 	defer d.mux.closed(d.stream)
-	for {
-		var n int
-		var rerr error
-		err := d.conn.Read(func(fd uintptr) bool {
+	var rerr error
+	err := d.conn.Read(func(fd uintptr) bool {
+		for {
+			// Unlocked between reads: a writer that keeps the pipe full
+			// must not keep a drain out.
 			d.mu.Lock()
-			defer d.mu.Unlock()
+			var n int
 			n, rerr = d.readLocked(fd)
-			return !errors.Is(rerr, unix.EAGAIN)
-		})
-		if err == nil {
-			err = rerr
-		}
-		if n == 0 || err != nil {
-			if err != nil {
-				d.mux.line(d.stream, "[log stream error: "+err.Error()+"]")
-			}
-			d.mu.Lock()
-			d.split.flush()
 			d.mu.Unlock()
-			return
+			switch {
+			case errors.Is(rerr, unix.EAGAIN):
+				rerr = nil
+				return false
+			case rerr != nil || n == 0: // EOF
+				return true
+			case n < len(d.buf):
+				return false
+			}
 		}
+	})
+	if err == nil {
+		err = rerr
 	}
+	if err != nil {
+		d.mux.line(d.stream, "[log stream error: "+err.Error()+"]")
+	}
+	d.mu.Lock()
+	d.split.flush()
+	d.mu.Unlock()
 }
 
 // maxDrainBytes bounds one drain. A pipe holds at most fs.pipe-max-size
