@@ -121,18 +121,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	log = log.Named("store")
 
-	db, dialect, err := openGorm(opts, func(dialect string) *gorm.Config {
-		return &gorm.Config{
-			Logger: newGormLogger(log),
-			// Open pings with ctx below; GORM's own ping ignores it.
-			DisableAutomaticPing: true,
-			// Every write is one statement or an explicit transaction.
-			SkipDefaultTransaction: true,
-			NowFunc:                now,
-		}
-	})
+	dialector, dialect, err := dialectorFor(opts)
 	if err != nil {
 		return nil, err
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger: newGormLogger(log),
+		// Open pings with ctx below; GORM's own ping ignores it.
+		DisableAutomaticPing: true,
+		// Every write is one statement or an explicit transaction.
+		SkipDefaultTransaction: true,
+		NowFunc:                now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -206,33 +208,6 @@ func configurePool(db *sql.DB, dialect string) {
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(time.Hour)
-}
-
-// openGorm connects to the database opts selects. Connecting runs the
-// SQLite DSN's pragmas, and SQLite answers BUSY at once, without waiting
-// for its busy timeout, when several connections switch a new file to WAL
-// together: that is retried for as long as the busy timeout.
-func openGorm(opts Options, config func(dialect string) *gorm.Config) (*gorm.DB, string, error) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		dialector, dialect, err := dialectorFor(opts)
-		if err != nil {
-			return nil, "", err
-		}
-		db, err := gorm.Open(dialector, config(dialect))
-		if err == nil {
-			return db, dialect, nil
-		}
-		if dialect != DialectSQLite || !sqliteBusy(err) || time.Now().After(deadline) {
-			return nil, dialect, fmt.Errorf("store: open %s: %w", dialect, err)
-		}
-		if db != nil {
-			if sqlDB, err := db.DB(); err == nil {
-				_ = sqlDB.Close()
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // Dialect names the database in use: "sqlite" or "postgres".
