@@ -97,11 +97,11 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.Logger = zap.NewNop()
 	}
 	c := &Client{cfg: cfg, waiter: newWaitReader(cfg.Responses)}
+	responses := cfg.Responses
 	if c.waiter != nil {
-		c.resp = bufio.NewReaderSize(c.waiter, 64<<10)
-	} else {
-		c.resp = bufio.NewReaderSize(cfg.Responses, 64<<10)
+		responses = c.waiter
 	}
+	c.resp = bufio.NewReaderSize(responses, 64<<10)
 	c.turn = sync.NewCond(&c.turnMu)
 	if cfg.DirectOutput {
 		out, errOut := rawConn(cfg.Stdout), rawConn(cfg.Stderr)

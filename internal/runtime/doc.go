@@ -69,9 +69,10 @@
 // and two reader wake-ups on the host. Output printed between calls
 // (timers, import time) is held, up to 64 KiB, and delivered at the start
 // of the next call; what a pipelined call prints before the host reaches
-// its turn is held the same way under the call's own budget. Per call, lines over sandbox.MaxLogLineBytes are split
-// and output over sandbox.MaxLogBytes is dropped with one truncation note
-// on the "system" stream.
+// its turn is held the same way under the call's own budget. Per call,
+// lines over sandbox.MaxLogLineBytes are split and output over
+// sandbox.MaxLogBytes is dropped with one truncation note on the "system"
+// stream.
 //
 // # Timeouts and death
 //
