@@ -2,13 +2,16 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/voltrun/voltrun/internal/sandbox/gvisor"
 )
 
 // TestServerOnGVisor: the server runs functions in gVisor when asked to,
-// and says so in /health.
+// says so in /health, and leaves no sandbox running once it stops (not
+// even the one its driver keeps parked).
 func TestServerOnGVisor(t *testing.T) {
 	probe := gvisor.New(gvisor.Options{StateDir: t.TempDir()})
 	err := probe.Available()
@@ -32,6 +35,14 @@ func TestServerOnGVisor(t *testing.T) {
 			if res["status"] != "succeeded" || res["result"].(map[string]any)["env"] != "hi" {
 				t.Fatalf("%s on gvisor: %v", name, res)
 			}
+		}
+	}
+	s.stop()
+	root := filepath.Join(s.dataDir, "gvisor")
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), root) {
+			t.Errorf("%s still runs after the server stopped: %q", filepath.Dir(p), strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
 }

@@ -91,29 +91,52 @@ func benchStart(b *testing.B, rt string, restore bool) {
 }
 
 // benchInterleaved alternates a boot and a restore every iteration, so the
-// ratio survives a machine whose load changes during the run. restore/boot
-// compares the instances ready for a load; first-call compares them to the
-// end of their first call: a restored instance loads more slowly, most
-// likely because its memory is mapped again page by page as it is touched
-// (docs/benchmarks.md).
+// ratio survives a machine whose load changes during the run, each both
+// ways a Create makes them: in the parked sandbox of its kind, which is
+// what a Create finds unless it follows another of its kind within a
+// runsc create's time (restore/boot), and in a new sandbox (cold-*).
+// first-call compares the parked ones to the end of their first call: a
+// restored instance loads more slowly, most likely because its memory is
+// mapped again page by page as it is touched (docs/benchmarks.md).
 func benchInterleaved(b *testing.B, rt string) {
 	d := newTestDriver(b, Options{SnapshotRuntimes: []string{rt}})
-	spec := sandbox.Spec{Runtime: rt, CodeDir: benchCode(b, rt)}.WithDefaults()
+	spec := sandbox.Spec{Runtime: rt}.WithDefaults() // a private code dir, as the engine's
 	ctx := context.Background()
 	img, _, err := d.image(ctx, spec)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var boots, restores, bootCalls, restoreCalls []time.Duration
+	type way struct {
+		restore, parked bool
+	}
+	took, called := map[way][]time.Duration{}, map[way][]time.Duration{}
+	d.repark(spec)
 	b.ResetTimer()
 	for range b.N {
-		for _, from := range []string{"", img} {
+		for _, w := range []way{{false, true}, {true, true}, {false, false}, {true, false}} {
+			from := ""
+			if w.restore {
+				from = img
+			}
+			b.StopTimer()
+			awaitParked(b, d, spec) // nothing parking meanwhile, and one to take
+			b.StartTimer()
 			start := time.Now()
-			inst, err := d.start(ctx, spec, from, nil)
+			var inst *instance
+			if w.parked {
+				inst, err = d.startParked(ctx, spec, from)
+			} else {
+				inst, err = d.start(ctx, spec, from, nil)
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			took := time.Since(start)
+			took[w] = append(took[w], time.Since(start))
+			for name, body := range benchFuncs[rt] {
+				if err := os.WriteFile(filepath.Join(inst.CodeDir(), name), []byte(body), 0o644); err != nil { //nolint:gosec // the sandbox user reads the code
+					b.Fatal(err)
+				}
+			}
 			if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
 				b.Fatal(err)
 			}
@@ -121,12 +144,7 @@ func benchInterleaved(b *testing.B, rt string) {
 			if err != nil || res.Status != sandbox.StatusSucceeded {
 				b.Fatalf("%+v %v", res, err)
 			}
-			called := time.Since(start)
-			if from == "" {
-				boots, bootCalls = append(boots, took), append(bootCalls, called)
-			} else {
-				restores, restoreCalls = append(restores, took), append(restoreCalls, called)
-			}
+			called[w] = append(called[w], time.Since(start))
 			b.StopTimer()
 			if err := inst.Destroy(ctx); err != nil {
 				b.Fatal(err)
@@ -134,12 +152,15 @@ func benchInterleaved(b *testing.B, rt string) {
 			b.StartTimer()
 		}
 	}
-	boot, restore := p(boots, 50), p(restores, 50)
+	boot, restore := p(took[way{false, true}], 50), p(took[way{true, true}], 50)
 	b.ReportMetric(ms(boot), "boot-p50-ms")
 	b.ReportMetric(ms(restore), "restore-p50-ms")
 	b.ReportMetric(float64(restore)/float64(boot), "restore/boot")
-	bootCall, restoreCall := p(bootCalls, 50), p(restoreCalls, 50)
-	b.ReportMetric(float64(restoreCall)/float64(bootCall), "first-call")
+	b.ReportMetric(float64(p(called[way{true, true}], 50))/float64(p(called[way{false, true}], 50)), "first-call")
+	coldBoot, coldRestore := p(took[way{false, false}], 50), p(took[way{true, false}], 50)
+	b.ReportMetric(ms(coldBoot), "cold-boot-p50-ms")
+	b.ReportMetric(ms(coldRestore), "cold-restore-p50-ms")
+	b.ReportMetric(float64(coldRestore)/float64(coldBoot), "cold-restore/boot")
 }
 
 // heavyInit imports a dozen standard-library packages at init, as real

@@ -6,7 +6,7 @@
 //
 // # Process tree and descriptors
 //
-//	server ──runsc run/restore──▶ runsc sandbox (the sentry) + gofer, on the host
+//	server ──runsc run/restore/create──▶ runsc sandbox (the sentry) + gofer, on the host
 //	                                └─ inside: init = Options.Init or this binary (PID 1, root of the sentry only)
 //	                                     └─▶ node / python3 bootstrap (uid 1000)
 //	                                          └─▶ whatever the function spawns
@@ -40,6 +40,15 @@
 // runsc restore has a fixed cost of ~120 ms here, which Node's ~220 ms boot
 // recovers and Python's ~130 ms boot does not. Options.AlwaysRestore
 // restores regardless.
+//
+// Most of a start is the same whatever the sandbox then runs: the sandbox
+// process, the gofer and the cgroups (~80 ms of "runsc create" on a 2-core
+// host). So each Create of an instance with a private code dir parks a
+// sandbox of its kind (runtime and limits) in the background, created and
+// waiting, and the next Create of that kind runs "runsc start" or "runsc
+// restore" into it (parked.go): about half of a restore or a boot is off
+// the Create's path. One parked sandbox per kind, at most four kinds,
+// ~12 MB each, destroyed after ten unused minutes and by Close.
 //
 // Function images (sandbox.LoadedSnapshots, loaded.go) go one step further
 // for functions whose init is slow: the engine asks for one after a load
@@ -89,8 +98,9 @@
 //     several MB more than under Linux (hence TaskOverheadMB).
 //   - The process limit's refusals are not visible to the host, so a runtime
 //     that crashes after one is reported as a crash, not pids_limit.
-//   - runsc run/restore --detach leave the sandbox process to the host's
-//     init (or subreaper) to reap.
+//   - runsc run/restore --detach and runsc create leave the sandbox process
+//     to the host's init (or subreaper) to reap.
+//   - The parked sandboxes are not in the engine's pool memory budget.
 //   - Images live in the state directory, one per template key and one
 //     per imaged function version, until Close; they are rebuilt after a
 //     restart. A function's image holds its environment variables, as

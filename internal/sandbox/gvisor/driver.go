@@ -89,6 +89,8 @@ type Driver struct {
 	templates map[templateKey]*template
 	loaded    map[string]*loadedImage // by key (LoadedSnapshots)
 	scopes    map[string]string       // a scope's key in loaded
+	parked    map[parkKey]*parkedSandbox
+	parkedTTL time.Duration
 	// Image builds (templates and functions) run until Close cancels
 	// closing and waits for them, so none leaves a sandbox behind.
 	closing    context.Context
@@ -140,7 +142,8 @@ func New(opts Options) *Driver {
 	closing, closeBuild := context.WithCancel(context.Background())
 	return &Driver{
 		opts: opts, log: opts.Logger.Named("gvisor"), templates: map[templateKey]*template{},
-		loaded: map[string]*loadedImage{}, scopes: map[string]string{}, closing: closing, closeBuild: closeBuild,
+		loaded: map[string]*loadedImage{}, scopes: map[string]string{}, parked: map[parkKey]*parkedSandbox{},
+		parkedTTL: defaultParkedTTL, closing: closing, closeBuild: closeBuild,
 	}
 }
 
@@ -189,7 +192,8 @@ func (d *Driver) probe() error {
 // runtime, the first Create of each template key (runtime, memory, process
 // limit, /tmp size) boots an instance, checkpoints it and keeps the image;
 // that Create and every later one restore from it. A failed checkpoint or
-// restore is logged and Create boots instead.
+// restore is logged and Create boots instead. Either way it starts in the
+// parked sandbox of the Spec's kind when there is one (parked.go).
 func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instance, error) {
 	spec = spec.WithDefaults()
 	if err := spec.Validate(); err != nil {
@@ -218,7 +222,7 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Instanc
 		}
 	}
 	begin := time.Now()
-	inst, err := d.startOrBoot(ctx, spec, img)
+	inst, err := d.startParked(ctx, spec, img)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}
@@ -234,6 +238,25 @@ func (d *Driver) startContext(ctx context.Context) (context.Context, context.Can
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, d.opts.StartTimeout)
+}
+
+// startParked starts spec's runtime (img "") or restores img in the parked
+// sandbox of spec's kind, and parks another for the next Create; without
+// one, or if it fails, it starts a new sandbox.
+func (d *Driver) startParked(ctx context.Context, spec sandbox.Spec, img string) (*instance, error) {
+	defer d.repark(spec)
+	if inst := d.takeParked(spec); inst != nil {
+		err := inst.unpark(ctx, img)
+		if err == nil {
+			return inst, nil
+		}
+		d.destroyParked(inst)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("create sandbox: %w", err)
+		}
+		d.log.Warn("parked sandbox failed; starting a new one", zap.String("image", img), zap.Error(err))
+	}
+	return d.startOrBoot(ctx, spec, img)
 }
 
 // startOrBoot restores img, or boots when img is "" or its restore fails.
@@ -260,8 +283,9 @@ func (d *Driver) start(ctx context.Context, spec sandbox.Spec, img string, fill 
 	return inst, nil
 }
 
-// Close stops the function image builds in progress and waits for them
-// (at most one runsc start each), deletes the snapshot images and unmounts
+// Close stops the function image builds and the parking in progress and
+// waits for them (at most one runsc start each), destroys the parked
+// sandboxes, deletes the snapshot images and unmounts
 // the network namespaces
 // bind-mounted in the state directory (the sandboxes' one, and the one runsc
 // keeps for its gofers): without that the directory cannot be removed. Instances are owned by their creators
@@ -272,6 +296,7 @@ func (d *Driver) Close() error {
 	d.closeBuild()
 	d.tplMu.Unlock()
 	d.builds.Wait()
+	d.closeParked()
 	d.tplMu.Lock()
 	defer d.tplMu.Unlock()
 	if d.host.rs != nil {

@@ -66,6 +66,48 @@ func (i *instance) start(ctx context.Context, img string, fill func(string) erro
 			return fmt.Errorf("write code: %w", err)
 		}
 	}
+	pidFile := filepath.Join(i.bundle, "sandbox.pid")
+	args := []string{"run", "--detach", "--bundle", i.bundle, "--pid-file", pidFile, i.id}
+	if img != "" {
+		args = []string{"restore", "--detach", "--image-path", img, "--bundle", i.bundle, "--pid-file", pidFile, i.id}
+		i.restored = true
+	}
+	if err := i.launch(ctx, pidFile, args); err != nil {
+		return err
+	}
+	return i.attach(ctx, begin)
+}
+
+// park creates the sandbox without starting it: runsc create starts the
+// sandbox process and the gofer and sets up the cgroups, and the container
+// then waits for unpark. On error the caller destroys the instance.
+func (i *instance) park(ctx context.Context) error {
+	if err := i.prepareBundle(); err != nil {
+		return err
+	}
+	pidFile := filepath.Join(i.bundle, "sandbox.pid")
+	return i.launch(ctx, pidFile, []string{"create", "--bundle", i.bundle, "--pid-file", pidFile, i.id})
+}
+
+// unpark boots the parked sandbox's runtime (img "") or restores img into
+// it, and returns as start does. On error the caller destroys the instance.
+func (i *instance) unpark(ctx context.Context, img string) error {
+	begin := time.Now()
+	args := []string{"start", i.id}
+	if img != "" {
+		args = []string{"restore", "--detach", "--image-path", img, "--bundle", i.bundle, i.id}
+		i.restored = true
+	}
+	if err := i.runsc(ctx, args, nil); err != nil {
+		return err
+	}
+	return i.attach(ctx, begin)
+}
+
+// launch runs the runsc command that creates the sandbox (run, restore or
+// create), handing it the sandbox's ends of three new pipes, and opens a
+// pidfd for the sandbox process it reports in pidFile.
+func (i *instance) launch(ctx context.Context, pidFile string, args []string) error {
 	var child []*os.File // the sandbox's ends, closed here once runsc has them
 	closeChild := func() {
 		for _, f := range child {
@@ -90,36 +132,43 @@ func (i *instance) start(ctx context.Context, img string, fill func(string) erro
 			*p.host, child = w, append(child, r)
 		}
 	}
-	pidFile := filepath.Join(i.bundle, "sandbox.pid")
-	args := []string{"run", "--detach", "--bundle", i.bundle, "--pid-file", pidFile, i.id}
-	if img != "" {
-		args = []string{"restore", "--detach", "--image-path", img, "--bundle", i.bundle, "--pid-file", pidFile, i.id}
-		i.restored = true
+	i.created = true
+	err := i.runsc(ctx, args, child)
+	// The sandbox holds its ends now. Kept open here, they would hide its
+	// death from the host's reads: a killed sandbox must mean EOF.
+	closeChild()
+	if err != nil {
+		return err
 	}
+	return i.openPidfd(pidFile)
+}
+
+// runsc runs a runsc command on the sandbox, with stdio (if set) as its
+// stdin, stdout and stderr. It is never interrupted by ctx: killed half-way
+// through creating a sandbox, runsc would leave processes and cgroups that
+// it has not yet recorded, which runsc delete then cannot find. It is
+// bounded by StartTimeout instead, and ctx is honoured once it returns.
+func (i *instance) runsc(ctx context.Context, args []string, stdio []*os.File) error {
 	logFile := filepath.Join(i.bundle, "runsc.log")
-	// runsc is never interrupted by ctx: killed half-way through creating
-	// a sandbox, it would leave processes and cgroups that it has not yet
-	// recorded, which runsc delete then cannot find. It is bounded by
-	// StartTimeout instead, and ctx is honoured once it returns.
 	runCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.d.opts.StartTimeout)
 	defer cancel()
 	cmd := i.d.host.rs.command(runCtx, logFile, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = child[0], child[1], child[2]
-	i.created = true
-	err := cmd.Run()
-	// The sandbox holds its ends now. Kept open here, they would hide its
-	// death from the reads below: a killed sandbox must mean EOF.
-	closeChild()
-	if err != nil {
+	if stdio != nil {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
+	}
+	if err := cmd.Run(); err != nil {
 		return i.d.host.rs.failure(args[0], err, "", logFile)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("start sandbox: %w", context.Cause(ctx))
 	}
+	return nil
+}
+
+// attach connects the host to the started sandbox's pipes and, for a boot,
+// waits for the runtime's ready frame.
+func (i *instance) attach(ctx context.Context, begin time.Time) error {
 	runscTook := time.Since(begin)
-	if err := i.openPidfd(pidFile); err != nil {
-		return err
-	}
 	i.mux = newDemux(i.pipes.logs, func(err error) {
 		i.log.Warn("killing sandbox: bad log stream", zap.Error(err))
 		i.kill(err)
