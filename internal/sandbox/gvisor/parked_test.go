@@ -20,11 +20,14 @@ func awaitParked(t testing.TB, d *Driver, spec sandbox.Spec) *instance {
 	t.Helper()
 	k := parkKeyOf(spec.WithDefaults())
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var inst *instance
 		d.tplMu.Lock()
-		p := d.parked[k]
+		if p := d.parked[k]; p != nil {
+			inst = p.inst
+		}
 		d.tplMu.Unlock()
-		if p != nil && p.inst != nil {
-			return p.inst
+		if inst != nil {
+			return inst
 		}
 	}
 	t.Fatal("no sandbox parked after 30 s")
