@@ -242,8 +242,13 @@ func (d *Driver) startContext(ctx context.Context) (context.Context, context.Can
 
 // startParked starts spec's runtime (img "") or restores img in the parked
 // sandbox of spec's kind, and parks another for the next Create; without
-// one, or if it fails, it starts a new sandbox.
+// one, or if it fails, or for a Spec with its own code dir, it starts a new
+// sandbox.
 func (d *Driver) startParked(ctx context.Context, spec sandbox.Spec, img string) (*instance, error) {
+	if spec.CodeDir != "" {
+		// The code dir is a mount of the bundle: only private ones park.
+		return d.startOrBoot(ctx, spec, img)
+	}
 	defer d.repark(spec)
 	if inst := d.takeParked(spec); inst != nil {
 		err := inst.unpark(ctx, img)

@@ -61,10 +61,12 @@ var _ sandbox.Instance = (*instance)(nil)
 
 func (d *Driver) newInstance(spec sandbox.Spec) *instance {
 	id := newID()
-	return &instance{
-		d: d, id: id, spec: spec, pidfd: -1, codeDir: spec.CodeDir,
-		log: d.log.With(zap.String("instance", id), zap.String("runtime", spec.Runtime), zap.Any("labels", spec.Labels)),
-	}
+	return &instance{d: d, id: id, spec: spec, pidfd: -1, codeDir: spec.CodeDir, log: d.instanceLog(id, spec)}
+}
+
+// instanceLog is the logger of instance id, made for spec.
+func (d *Driver) instanceLog(id string, spec sandbox.Spec) *zap.Logger {
+	return d.log.With(zap.String("instance", id), zap.String("runtime", spec.Runtime), zap.Any("labels", spec.Labels))
 }
 
 func (i *instance) ID() string      { return i.id }

@@ -47,11 +47,8 @@ type parkedSandbox struct {
 }
 
 // takeParked returns the parked sandbox of spec's kind, or nil; the caller
-// unparks it. Only instances with a private code directory park.
+// unparks it.
 func (d *Driver) takeParked(spec sandbox.Spec) *instance {
-	if spec.CodeDir != "" {
-		return nil
-	}
 	k := parkKeyOf(spec)
 	d.tplMu.Lock()
 	defer d.tplMu.Unlock()
@@ -63,16 +60,13 @@ func (d *Driver) takeParked(spec sandbox.Spec) *instance {
 	p.expiry.Stop()
 	inst := p.inst
 	inst.spec = spec // the same sandbox; the labels are the caller's
-	inst.log = d.log.With(zap.String("instance", inst.id), zap.String("runtime", spec.Runtime), zap.Any("labels", spec.Labels))
+	inst.log = d.instanceLog(inst.id, spec)
 	return inst
 }
 
 // repark parks a sandbox of spec's kind in the background unless one is
 // parked or parking, or the driver is closing.
 func (d *Driver) repark(spec sandbox.Spec) {
-	if spec.CodeDir != "" {
-		return
-	}
 	k := parkKeyOf(spec)
 	d.tplMu.Lock()
 	defer d.tplMu.Unlock()
