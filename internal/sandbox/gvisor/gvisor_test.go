@@ -106,16 +106,7 @@ func TestReexecInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Destroy(ctx)
-	if err := os.WriteFile(filepath.Join(inst.CodeDir(), "main.py"), []byte("def handler(e, c):\n    return e['n'] + 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := inst.Load(ctx, sandbox.LoadRequest{Handler: "main.handler"}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Invoke(ctx, sandbox.Request{ID: "r", Event: []byte(`{"n":41}`), Deadline: time.Now().Add(20 * time.Second)}, nil)
-	if err != nil || res.Status != sandbox.StatusSucceeded || string(res.Payload) != "42" {
-		t.Fatalf("%+v %v", res, err)
-	}
+	serveEcho(t, inst)
 }
 
 // TestDestroyReleasesEverything checks what the generic suite cannot see:

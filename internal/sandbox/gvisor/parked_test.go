@@ -34,6 +34,36 @@ func awaitParked(t testing.TB, d *Driver, spec sandbox.Spec) *instance {
 	return nil
 }
 
+// parkOne makes a Create of spec, destroys the instance, and returns the
+// sandbox that Create parked.
+func parkOne(t *testing.T, d *Driver, spec sandbox.Spec) *instance {
+	t.Helper()
+	ctx := context.Background()
+	first, err := d.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return awaitParked(t, d, spec)
+}
+
+// createParked makes a Create of spec and checks that it took parked.
+func createParked(t *testing.T, d *Driver, spec sandbox.Spec, parked *instance) sandbox.Instance {
+	t.Helper()
+	ctx := context.Background()
+	inst, err := d.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Destroy(ctx) })
+	if inst.ID() != parked.id {
+		t.Fatalf("Create made %s, not the parked %s", inst.ID(), parked.id)
+	}
+	return inst
+}
+
 // serveEcho loads a Python handler into inst's code dir and checks a call.
 func serveEcho(t *testing.T, inst sandbox.Instance) {
 	t.Helper()
@@ -62,22 +92,9 @@ func TestParkedSandboxServesNextCreate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			d := newTestDriver(t, opts)
-			ctx := context.Background()
 			spec := sandbox.Spec{Runtime: sandbox.RuntimePython}
-			first, err := d.Create(ctx, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer first.Destroy(ctx)
-			parked := awaitParked(t, d, spec)
-			second, err := d.Create(ctx, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer second.Destroy(ctx)
-			if second.ID() != parked.id {
-				t.Fatalf("second Create made %s, not the parked %s", second.ID(), parked.id)
-			}
+			parked := parkOne(t, d, spec)
+			second := createParked(t, d, spec, parked)
 			if got, want := second.(*instance).restored, name == "restore"; got != want {
 				t.Fatalf("restored = %v, want %v", got, want)
 			}
@@ -101,20 +118,7 @@ func TestParkedSandboxHoldsItsLimits(t *testing.T) {
 	d := newTestDriver(t, Options{NoSnapshots: true})
 	ctx := context.Background()
 	spec := sandbox.Spec{Runtime: sandbox.RuntimePython, MemoryMB: 64}
-	first, err := d.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Destroy(ctx)
-	parked := awaitParked(t, d, spec)
-	inst, err := d.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Destroy(ctx)
-	if inst.ID() != parked.id {
-		t.Fatalf("Create made %s, not the parked %s", inst.ID(), parked.id)
-	}
+	inst := createParked(t, d, spec, parkOne(t, d, spec))
 	code := "def handler(e, c):\n    b = []\n    while True:\n        b.append(bytearray(16 << 20))\n"
 	if err := os.WriteFile(filepath.Join(inst.CodeDir(), "main.py"), []byte(code), 0o644); err != nil {
 		t.Fatal(err)
@@ -135,12 +139,7 @@ func TestDeadParkedSandbox(t *testing.T) {
 	d := newTestDriver(t, Options{NoSnapshots: true})
 	ctx := context.Background()
 	spec := sandbox.Spec{Runtime: sandbox.RuntimePython}
-	first, err := d.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Destroy(ctx)
-	parked := awaitParked(t, d, spec)
+	parked := parkOne(t, d, spec)
 	parked.kill(nil)
 	if err := parked.waitGone(ctx); err != nil {
 		t.Fatal(err)
@@ -164,7 +163,6 @@ func TestDeadParkedSandbox(t *testing.T) {
 func TestParkedSandboxesAreDestroyed(t *testing.T) {
 	t.Parallel()
 	d := newTestDriver(t, Options{NoSnapshots: true})
-	ctx := context.Background()
 	gone := func(inst *instance) {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -185,22 +183,12 @@ func TestParkedSandboxesAreDestroyed(t *testing.T) {
 	d.parkedTTL = 300 * time.Millisecond
 	d.tplMu.Unlock()
 	spec := sandbox.Spec{Runtime: sandbox.RuntimePython}
-	first, err := d.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Destroy(ctx)
-	gone(awaitParked(t, d, spec))
+	gone(parkOne(t, d, spec))
 
 	d.tplMu.Lock()
 	d.parkedTTL = defaultParkedTTL
 	d.tplMu.Unlock()
-	second, err := d.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = second.Destroy(ctx)
-	parked := awaitParked(t, d, spec)
+	parked := parkOne(t, d, spec)
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
