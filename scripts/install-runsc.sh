@@ -15,14 +15,16 @@
 # gofer's seccomp programs precompiled by scripts/runsc-seccomp/gen.go, as
 # gVisor's own builds have them: a plain "go install" leaves them out, and
 # every sandbox then compiles both filters as it starts (20-35 ms of each
-# boot and restore, docs/benchmarks.md round 13). The build's version
+# boot and restore, docs/benchmarks.md round 13). It also applies the patches
+# in scripts/runsc-patches (each says why in its header). The build's version
 # (runsc --version) says so.
 set -euo pipefail
 
 RUNSC_VERSION="v0.0.0-20260905035102-160fafc42237"
-RUNSC_BUILD="$RUNSC_VERSION+voltrun-seccomp.1" # bump the suffix when gen.go changes
+RUNSC_BUILD="$RUNSC_VERSION+voltrun.2" # bump the suffix when gen.go or a patch changes
 
 command -v go >/dev/null || { echo "install-runsc: go is not on PATH (Go 1.26 is needed to build runsc)" >&2; exit 1; }
+command -v git >/dev/null || { echo "install-runsc: git is not on PATH (it applies scripts/runsc-patches)" >&2; exit 1; }
 gobin="$(go env GOPATH)/bin"
 bin_dir="${RUNSC_BIN_DIR:-$gobin}"
 
@@ -46,8 +48,9 @@ for c in "${candidates[@]}"; do
 	fi
 done
 
-echo "install-runsc: building runsc $RUNSC_BUILD (static, with precompiled seccomp programs; about two minutes)..." >&2
-gen="$(cd "$(dirname "$0")" && pwd)/runsc-seccomp/gen.go"
+echo "install-runsc: building runsc $RUNSC_BUILD (static, with precompiled seccomp programs and scripts/runsc-patches; about two minutes)..." >&2
+scripts="$(cd "$(dirname "$0")" && pwd)"
+gen="$scripts/runsc-seccomp/gen.go"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 mod_dir="$(go mod download -json "gvisor.dev/gvisor@$RUNSC_VERSION" | awk -F'"' '$2 == "Dir" { print $4 }')"
@@ -62,6 +65,9 @@ cp "$gen" "$work/gvisor/voltrun_seccomp_gen/gen.go"
 	go run ./voltrun_seccomp_gen/gen.go boot systrap >"$work/boot.go"
 	go run ./voltrun_seccomp_gen/gen.go fsgofer >"$work/fsgofer.go"
 	rm -r voltrun_seccomp_gen
+	for p in "$scripts"/runsc-patches/*.patch; do
+		GIT_CEILING_DIRECTORIES="$work" git apply "$p" || { echo "install-runsc: $p does not apply" >&2; exit 1; }
+	done
 	mv "$work/boot.go" runsc/boot/filter/filter_precompiled.go
 	mv "$work/fsgofer.go" runsc/fsgofer/filter/filter_precompiled.go
 	go build -trimpath -ldflags "-X gvisor.dev/gvisor/runsc/version.version=$RUNSC_BUILD" -o "$work/runsc" ./runsc

@@ -37,8 +37,8 @@
 // code directory is a bind mount re-opened on restore, so a restored
 // instance still loads its own code. A restore is used only while it
 // measures faster than a boot for that key (startStats, snapshot.go):
-// runsc restore has a fixed cost of ~120 ms here, which Node's ~220 ms boot
-// recovers and Python's ~130 ms boot does not. Options.AlwaysRestore
+// a restore has a fixed cost (the kernel's state and its start), which a
+// slow boot recovers and a fast one may not. Options.AlwaysRestore
 // restores regardless.
 //
 // Most of a start is the same whatever the sandbox then runs: the sandbox
