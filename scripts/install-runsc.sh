@@ -21,7 +21,7 @@
 set -euo pipefail
 
 RUNSC_VERSION="v0.0.0-20260905035102-160fafc42237"
-RUNSC_BUILD="$RUNSC_VERSION+voltrun.2" # bump the suffix when gen.go or a patch changes
+RUNSC_BUILD="$RUNSC_VERSION+voltrun.3" # bump the suffix when gen.go or a patch changes
 
 command -v go >/dev/null || { echo "install-runsc: go is not on PATH (Go 1.26 is needed to build runsc)" >&2; exit 1; }
 command -v git >/dev/null || { echo "install-runsc: git is not on PATH (it applies scripts/runsc-patches)" >&2; exit 1; }
