@@ -66,13 +66,12 @@ func (i *instance) start(ctx context.Context, img string, fill func(string) erro
 			return fmt.Errorf("write code: %w", err)
 		}
 	}
-	pidFile := filepath.Join(i.bundle, "sandbox.pid")
-	args := []string{"run", "--detach", "--bundle", i.bundle, "--pid-file", pidFile, i.id}
+	args := []string{"run", "--detach", "--bundle", i.bundle, "--pid-file", i.pidFile(), i.id}
 	if img != "" {
-		args = []string{"restore", "--detach", "--image-path", img, "--bundle", i.bundle, "--pid-file", pidFile, i.id}
+		args = []string{"restore", "--detach", "--image-path", img, "--bundle", i.bundle, "--pid-file", i.pidFile(), i.id}
 		i.restored = true
 	}
-	if err := i.launch(ctx, pidFile, args); err != nil {
+	if err := i.launch(ctx, args); err != nil {
 		return err
 	}
 	return i.attach(ctx, begin)
@@ -85,8 +84,7 @@ func (i *instance) park(ctx context.Context) error {
 	if err := i.prepareBundle(); err != nil {
 		return err
 	}
-	pidFile := filepath.Join(i.bundle, "sandbox.pid")
-	return i.launch(ctx, pidFile, []string{"create", "--bundle", i.bundle, "--pid-file", pidFile, i.id})
+	return i.launch(ctx, []string{"create", "--bundle", i.bundle, "--pid-file", i.pidFile(), i.id})
 }
 
 // unpark boots the parked sandbox's runtime (img "") or restores img into
@@ -105,9 +103,9 @@ func (i *instance) unpark(ctx context.Context, img string) error {
 }
 
 // launch runs the runsc command that creates the sandbox (run, restore or
-// create), handing it the sandbox's ends of three new pipes, and opens a
-// pidfd for the sandbox process it reports in pidFile.
-func (i *instance) launch(ctx context.Context, pidFile string, args []string) error {
+// create, each with --pid-file i.pidFile()), handing it the sandbox's ends
+// of three new pipes, and opens a pidfd for the sandbox process it reports.
+func (i *instance) launch(ctx context.Context, args []string) error {
 	var child []*os.File // the sandbox's ends, closed here once runsc has them
 	closeChild := func() {
 		for _, f := range child {
@@ -140,7 +138,7 @@ func (i *instance) launch(ctx context.Context, pidFile string, args []string) er
 	if err != nil {
 		return err
 	}
-	return i.openPidfd(pidFile)
+	return i.openPidfd()
 }
 
 // runsc runs a runsc command on the sandbox, with stdio (if set) as its
@@ -226,10 +224,13 @@ func (i *instance) prepareBundle() error {
 	}.write(i.bundle)
 }
 
+// pidFile is where runsc reports the sandbox process's pid.
+func (i *instance) pidFile() string { return filepath.Join(i.bundle, "sandbox.pid") }
+
 // openPidfd opens a pidfd for the sandbox process runsc reported, so that
 // kill and Destroy can never hit a recycled pid.
-func (i *instance) openPidfd(pidFile string) error {
-	b, err := os.ReadFile(pidFile)
+func (i *instance) openPidfd() error {
+	b, err := os.ReadFile(i.pidFile())
 	if err != nil {
 		return fmt.Errorf("read sandbox pid: %w", err)
 	}
