@@ -35,12 +35,17 @@ func benchCode(b *testing.B, rt string) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
+	writeBenchCode(b, dir, rt)
+	return dir
+}
+
+// writeBenchCode writes rt's benchmark function into dir.
+func writeBenchCode(b *testing.B, dir, rt string) {
 	for name, body := range benchFuncs[rt] {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil { //nolint:gosec // the sandbox user reads the code
 			b.Fatal(err)
 		}
 	}
-	return dir
 }
 
 func benchStart(b *testing.B, rt string, restore bool) {
@@ -132,11 +137,7 @@ func benchInterleaved(b *testing.B, rt string) {
 				b.Fatal(err)
 			}
 			took[w] = append(took[w], time.Since(start))
-			for name, body := range benchFuncs[rt] {
-				if err := os.WriteFile(filepath.Join(inst.CodeDir(), name), []byte(body), 0o644); err != nil { //nolint:gosec // the sandbox user reads the code
-					b.Fatal(err)
-				}
-			}
+			writeBenchCode(b, inst.CodeDir(), rt)
 			if err := inst.Load(ctx, sandbox.LoadRequest{Handler: benchHandlers[rt]}); err != nil {
 				b.Fatal(err)
 			}
