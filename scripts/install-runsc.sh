@@ -24,7 +24,6 @@ RUNSC_VERSION="v0.0.0-20260905035102-160fafc42237"
 RUNSC_BUILD="$RUNSC_VERSION+voltrun.3" # bump the suffix when gen.go or a patch changes
 
 command -v go >/dev/null || { echo "install-runsc: go is not on PATH (Go 1.26 is needed to build runsc)" >&2; exit 1; }
-command -v git >/dev/null || { echo "install-runsc: git is not on PATH (it applies scripts/runsc-patches)" >&2; exit 1; }
 gobin="$(go env GOPATH)/bin"
 bin_dir="${RUNSC_BIN_DIR:-$gobin}"
 
@@ -48,6 +47,7 @@ for c in "${candidates[@]}"; do
 	fi
 done
 
+command -v git >/dev/null || { echo "install-runsc: git is not on PATH (it applies scripts/runsc-patches)" >&2; exit 1; }
 echo "install-runsc: building runsc $RUNSC_BUILD (static, with precompiled seccomp programs and scripts/runsc-patches; about two minutes)..." >&2
 scripts="$(cd "$(dirname "$0")" && pwd)"
 gen="$scripts/runsc-seccomp/gen.go"
