@@ -461,6 +461,12 @@ static int reap(pid_t runtime) {
 // descriptors in place; it returns the init's exit status.
 static int run_init(void) {
 	umask(022);
+	// The sandbox is batch work to the host's scheduler, inherited by all
+	// it starts: a sandbox woken by a request does not preempt the server
+	// that just wrote it, which would switch away mid-call and back. The
+	// seccomp filter keeps functions from switching back.
+	struct sched_param normal = {0};
+	if (sched_setscheduler(0, SCHED_BATCH, &normal) != 0) fail("set the batch scheduling policy: %s", strerror(errno));
 	struct config c = read_config();
 	// Join the instance's cgroups (v1; v2 started us inside) before
 	// anything else, and root a cgroup namespace there to hide the host's

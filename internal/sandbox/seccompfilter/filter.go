@@ -16,7 +16,8 @@ import (
 // new privileges and an unprivileged uid) closes the kernel interfaces a
 // function has no use for and that have a history of privilege-escalation
 // bugs reachable from user namespaces: mounting, namespaces, keyrings, BPF,
-// ptrace and cross-process memory access, io_uring, module loading. Under
+// ptrace and cross-process memory access, io_uring, module loading; and
+// the scheduling policy, which a sandbox could otherwise raise. Under
 // gVisor the sentry already stands between the function and the host
 // kernel; the same filter gives functions the same interface (EPERM, not
 // an emulation) and is a second line behind the sentry.
@@ -36,6 +37,8 @@ var deniedSyscalls = []string{
 	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
 	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
 	"syslog", "iopl", "ioperm", "vhangup", "_sysctl",
+	// the scheduling policy the driver chose (linuxns: batch)
+	"sched_setscheduler", "sched_setattr",
 }
 
 // namespaceCloneFlags are refused in clone(2)'s flags argument.
