@@ -465,8 +465,8 @@ static int run_init(void) {
 	// it starts: a sandbox woken by a request does not preempt the server
 	// that just wrote it, which would switch away mid-call and back. The
 	// seccomp filter keeps functions from switching back.
-	struct sched_param normal = {0};
-	if (sched_setscheduler(0, SCHED_BATCH, &normal) != 0) fail("set the batch scheduling policy: %s", strerror(errno));
+	struct sched_param param = {0};
+	if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) fail("set the batch scheduling policy: %s", strerror(errno));
 	struct config c = read_config();
 	// Join the instance's cgroups (v1; v2 started us inside) before
 	// anything else, and root a cgroup namespace there to hide the host's

@@ -9,8 +9,8 @@ import (
 	"github.com/voltrun/voltrun/internal/sandbox"
 )
 
-// testMountAndNamespaces: mount, namespaces, chroot and uid changes are
-// refused.
+// testMountAndNamespaces: mount, namespaces, chroot, uid changes and
+// changes of the scheduling policy are refused.
 func (s *suite) testMountAndNamespaces(t *testing.T) {
 	m, _ := s.probe(t, `import os
 from probe import attempt, c
@@ -27,9 +27,11 @@ def handler(e, ctx):
         "keyctl": attempt(c, "syscall", 250, 0, 0, 0, 0, 0),
         "setuid0": attempt(os.setuid, 0),
         "setgid0": attempt(os.setgid, 0),
+        "sched_normal": attempt(os.sched_setscheduler, 0, os.SCHED_OTHER, os.sched_param(0)),
+        "sched_setattr": attempt(c, "syscall", 314, 0, None, 0),
     }
 `, `{}`, nil)
-	blocked(t, m, []string{"EPERM"}, "mount", "umount", "unshare_user", "unshare_mnt", "clone_newuser", "chroot", "pivot_root", "bpf", "keyctl", "setuid0", "setgid0")
+	blocked(t, m, []string{"EPERM"}, "mount", "umount", "unshare_user", "unshare_mnt", "clone_newuser", "chroot", "pivot_root", "bpf", "keyctl", "setuid0", "setgid0", "sched_normal", "sched_setattr")
 }
 
 // testProcEscapes: /proc offers no way out: no view of the init's root,
