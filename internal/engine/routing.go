@@ -36,7 +36,10 @@ import (
 // the fewest calls, when the wait that implies (the key's recent time per
 // call inside the sandbox, times the calls on that instance) is under
 // pipelineWait and fewer than MaxPipelined wait there; before an idle
-// instance is taken. No call is queued behind one that has already run
+// instance is taken. The time per call is the sandbox's own (Result.RunTime):
+// the host's clock, on a busy host, also counts the time the instances
+// waited for a CPU, which grows with every instance the calls spread over,
+// so calls that waited for the CPU would look long and spread wider still. No call is queued behind one that has already run
 // longer than pipelineWait: one slow call does not hold up the short ones.
 // A pipelined call whose instance dies before its turn never ran, and is
 // routed again (Engine.Invoke).
@@ -54,7 +57,7 @@ type keyLoad struct {
 	booting  int           // of busy, those still booting
 	firstRun time.Time     // when the code's first call began running, until one finished
 	waiters  []*waiter     // calls waiting for one of them, oldest first
-	callTime time.Duration // moving average of the key's calls inside the sandbox (Result.Duration)
+	callTime time.Duration // moving average of the key's calls inside the sandbox (Result.RunTime)
 }
 
 // waiter is a call queued for a busy instance. Its channel receives the

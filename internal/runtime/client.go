@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -285,6 +286,13 @@ func (c *Client) Invoke(ctx context.Context, req sandbox.Request, logs sandbox.L
 	c.endTurn(err == nil)
 	if err != nil {
 		return c.brokenResult(res, req, err)
+	}
+	if typ == FrameResult || typ == FrameError {
+		if len(body) < answerPrefix {
+			return c.brokenResult(res, req, c.protocolError(fmt.Errorf("answer frame %q of %d bytes", typ, len(body))))
+		}
+		res.RunTime = time.Duration(binary.BigEndian.Uint32(body)) * time.Microsecond
+		body = body[answerPrefix:]
 	}
 	switch typ {
 	case FrameResult:

@@ -31,9 +31,10 @@
 //	  'R' ready     {"runtime","version"}: once, when the bootstrap is up (ready to load)
 //	  'K' loaded    empty
 //	  'F' load failed  {"reason","type","message","stack"}
-//	  'O' result    the handler's return value as raw JSON ("null" for undefined/None);
-//	                the host passes these bytes through without decoding them
-//	  'E' error     {"reason","type","message","stack"}
+//	  'O' result    u32 the call's time in the runtime in µs, then the handler's
+//	                return value as raw JSON ("null" for undefined/None); the host
+//	                passes these bytes through without decoding them
+//	  'E' error     u32 the call's time in µs, then {"reason","type","message","stack"}
 //	  'X' init error   UTF-8 text: the Go sandbox init failed before the runtime started
 //
 // The bootstrap handles requests one at a time, in the order they came, so
@@ -43,7 +44,9 @@
 // timeout_ms counts from the call's own start, when the one ahead of it
 // answered; the bootstrap's getRemainingTimeInMillis counts from there
 // too. Reasons are sandbox.Reason values; stack entries are the user's
-// frames only, innermost first.
+// frames only, innermost first. An answer's time runs from the bootstrap
+// taking the invoke to writing the answer (sandbox.Result.RunTime): the
+// host routes the code's next calls by it and bills by its own clock.
 //
 // # Logs and drain markers
 //

@@ -18,14 +18,19 @@ const (
 	FrameReady      byte = 'R' // sandbox → host: readyMsg JSON, once, at start
 	FrameLoaded     byte = 'K' // sandbox → host: empty, load succeeded
 	FrameLoadFailed byte = 'F' // sandbox → host: errorMsg JSON
-	FrameResult     byte = 'O' // sandbox → host: the handler's result, raw JSON
-	FrameError      byte = 'E' // sandbox → host: errorMsg JSON
+	FrameResult     byte = 'O' // sandbox → host: answerPrefix, the handler's result, raw JSON
+	FrameError      byte = 'E' // sandbox → host: answerPrefix, errorMsg JSON
 	FrameInitError  byte = 'X' // sandbox init → host: UTF-8 text, then it exits
 )
 
 // HeaderSize is the frame header: a big-endian uint32 body length and a
 // type byte.
 const HeaderSize = 5
+
+// answerPrefix starts the body of an answer to a call (FrameResult,
+// FrameError): a big-endian uint32, the call's time in the runtime in
+// microseconds.
+const answerPrefix = 4
 
 // MaxFrameBody bounds any frame body the host accepts. It is above
 // sandbox.MaxResultBytes/MaxEventBytes plus metadata; a larger frame is a

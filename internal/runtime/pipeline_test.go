@@ -103,6 +103,14 @@ func TestPipelinedCalls(t *testing.T) {
 						t.Errorf("call 2 took %v and had %d ms left at its end: its limit did not start with it", c.res.Duration, got.Left)
 					}
 				}
+				// Each call's time in the runtime is its own: the third,
+				// which sleeps not at all, waited ~400 ms behind the others.
+				// (Node's timers may fire a few µs early.)
+				for i, slept := range []time.Duration{400 * time.Millisecond, 50 * time.Millisecond, 0} {
+					if rt := calls[i].res.RunTime; rt < slept-time.Millisecond || rt > slept+200*time.Millisecond {
+						t.Errorf("call %d ran %v in the runtime, want %v to %v", i+1, rt, slept, slept+200*time.Millisecond)
+					}
+				}
 
 				calls = invokeAll(t, l,
 					[]string{`{"n":4,"ms":300,"exit":true}`, `{"n":5}`, `{"n":6}`},

@@ -106,6 +106,34 @@ func sameLines(got, want []string) bool {
 	return len(got) == len(want) && pick(got, "stdout") == pick(want, "stdout") && pick(got, "stderr") == pick(want, "stderr")
 }
 
+// TestLocalShortAnswerIsAProtocolError: user code can write frames on fd
+// 4; an answer too short to carry the call's time breaks the protocol, and
+// the instance is killed rather than its answer half read.
+func TestLocalShortAnswerIsAProtocolError(t *testing.T) {
+	t.Parallel()
+	forge := map[string]map[string]string{
+		sandbox.RuntimeNode: {"index.js": `exports.handler = async () => { require("fs").writeSync(4, Buffer.from([0, 0, 0, 2, 0x4f, 0x7b, 0x7d])); return 1; };`},
+		sandbox.RuntimePython: {"main.py": `import os
+def handler(event, ctx):
+    os.write(4, bytes([0, 0, 0, 2, 0x4f, 0x7b, 0x7d]))
+    return 1
+`},
+	}
+	for rt, files := range forge {
+		t.Run(rt, func(t *testing.T) {
+			t.Parallel()
+			l := startLocal(t, rt, files)
+			if err := l.client.Load(context.Background(), sandbox.LoadRequest{Handler: handlerFor[rt]}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := l.client.Invoke(context.Background(), sandbox.Request{ID: "1", Event: []byte(`{}`)}, nil)
+			if err != nil || res.Status != sandbox.StatusFailed || res.Reason != sandbox.ReasonProtocol || !res.Dead {
+				t.Fatalf("forged short answer: %v %+v; want a failed, dead call with reason %q", err, res, sandbox.ReasonProtocol)
+			}
+		})
+	}
+}
+
 func TestLocalTimeout(t *testing.T) {
 	t.Parallel()
 	l := startLocal(t, sandbox.RuntimeNode, map[string]string{"index.js": `exports.handler = () => { console.log("spin"); for(;;){} };`})

@@ -123,6 +123,13 @@ type Result struct {
 	// Duration is the wall time from sending the request to the result
 	// (or the death) as seen by the host.
 	Duration time.Duration
+	// RunTime is the call's time in the runtime as the sandbox reports it,
+	// from taking the request to writing the answer: unlike Duration, it
+	// leaves out waiting for the host to read the answer, and the CPU the
+	// host's own work took meanwhile. It is the sandbox's word, so it only
+	// steers where the same code's calls go (never billed); zero when the
+	// sandbox did not answer.
+	RunTime time.Duration
 	// Dead means the instance must not be reused; Destroy it.
 	Dead bool
 	// LogsTruncated reports that the call's logs exceeded MaxLogBytes and

@@ -24,16 +24,20 @@ const F = { LOAD: 0x4c, INVOKE: 0x49, READY: 0x52, LOADED: 0x4b, LOAD_FAILED: 0x
 // Captured before user code can replace them.
 const writeSync = fs.writeSync;
 const jsonStringify = JSON.stringify;
+const hrNow = process.hrtime.bigint;
 
 // send writes one frame with a single write call (header + body in one
-// buffer): fd 4 is a blocking pipe, so writeSync completes it.
-function send(type, body) {
-  const len = Buffer.byteLength(body);
+// buffer): fd 4 is a blocking pipe, so writeSync completes it. The answer
+// to a call starts with took, the call's time here in microseconds.
+function send(type, body, took) {
+  const pre = took === undefined ? 0 : 4;
+  const len = pre + Buffer.byteLength(body);
   const buf = Buffer.allocUnsafe(5 + len);
   buf.writeUInt32BE(len, 0);
   buf[4] = type;
-  if (typeof body === 'string') buf.write(body, 5, 'utf8');
-  else body.copy(buf, 5);
+  if (pre) buf.writeUInt32BE(Math.min(took, 0xffffffff), 5);
+  if (typeof body === 'string') buf.write(body, 5 + pre, 'utf8');
+  else body.copy(buf, 5 + pre);
   let off = 0;
   while (off < buf.length) {
     try {
@@ -274,7 +278,7 @@ function finish(call, ok, value, reason) {
     body = failure(reason || 'error', value);
   }
   settle(call.seq, () => {
-    send(type, body);
+    send(type, body, Number((hrNow() - call.start) / 1000n));
     running = false;
     next();
   });
@@ -292,10 +296,11 @@ function next() {
 }
 
 async function invoke(body) {
+  const start = hrNow();
   const metaLen = body.readUInt32BE(0);
   const meta = JSON.parse(body.toString('utf8', 4, 4 + metaLen));
   meta.deadline = Date.now() + meta.timeout_ms;
-  const call = { seq: meta.seq, done: false };
+  const call = { seq: meta.seq, done: false, start };
   // Sent before the call ahead of it answered: the host may not have read
   // that one's output yet, so mark where it ends (see settle).
   if (direct && meta.after) {

@@ -44,6 +44,7 @@ MARK = "\x1evoltrun:mark:%d\x1e\n"
 LOAD, INVOKE, SEED, READY, LOADED, LOAD_FAILED, RESULT, ERROR = b"LISRKFOE"
 
 _write = posix.write
+_now = time.perf_counter_ns
 
 
 # JSON through CPython's C codec (_json), the same code json.loads and
@@ -84,11 +85,16 @@ def _dumps(obj):
     return "".join(enc(obj, 0))
 
 
-def send(ftype, body):
-    """Write one frame with a single write call (header + body)."""
+def send(ftype, body, took=None):
+    """Write one frame with a single write call (header + body). The answer
+    to a call starts with took, the call's time here in microseconds."""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    buf = len(body).to_bytes(4, "big") + bytes((ftype,)) + body
+    if took is None:
+        head = len(body).to_bytes(4, "big") + bytes((ftype,))
+    else:
+        head = (4 + len(body)).to_bytes(4, "big") + bytes((ftype,)) + min(took, 0xFFFFFFFF).to_bytes(4, "big")
+    buf = head + body
     view = memoryview(buf)
     while view:
         view = view[_write(RES_FD, view):]
@@ -225,6 +231,7 @@ class Bootstrap:
         return fn, None
 
     def invoke(self, body):
+        start = _now()
         mlen = int.from_bytes(body[:4], "big")
         meta = _loads(body[4:4 + mlen])
         seq = meta["seq"]
@@ -240,33 +247,34 @@ class Bootstrap:
                 except OSError:  # the user closed the fd: the host stops waiting
                     pass
         if self.handler is None:
-            return self.finish(seq, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
+            return self.finish(seq, start, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
                                                    "message": "no function loaded", "stack": []}))
         try:
             event = _loads(body[4 + mlen:])
         except ValueError as e:
-            return self.finish(seq, ERROR, failure("invalid_event", e))
+            return self.finish(seq, start, ERROR, failure("invalid_event", e))
         try:
             result = self.handler(event, Context(self.fn, meta))
             if hasattr(result, "__await__"):
                 import asyncio
                 result = asyncio.run(result)
         except Exception as e:  # SystemExit is not caught: the runtime exits
-            return self.finish(seq, ERROR, failure("error", e))
+            return self.finish(seq, start, ERROR, failure("error", e))
         try:
             payload = _dumps(result).encode("utf-8")
         except (TypeError, ValueError, RecursionError) as e:
             # The serialiser's frames are not the user's: no stack.
-            return self.finish(seq, ERROR, _dumps({"reason": "non_serialisable", "type": "Runtime.NonSerialisable",
+            return self.finish(seq, start, ERROR, _dumps({"reason": "non_serialisable", "type": "Runtime.NonSerialisable",
                                                    "message": "result is not JSON-serialisable: %s" % e, "stack": []}))
         if len(payload) > MAX_RESULT:
-            return self.finish(seq, ERROR, _dumps({"reason": "result_too_large", "type": "Runtime.ResultTooLarge",
+            return self.finish(seq, start, ERROR, _dumps({"reason": "result_too_large", "type": "Runtime.ResultTooLarge",
                                                    "message": "result exceeds %d bytes" % MAX_RESULT, "stack": []}))
-        self.finish(seq, RESULT, payload)
+        self.finish(seq, start, RESULT, payload)
 
-    def finish(self, seq, ftype, body):
+    def finish(self, seq, start, ftype, body):
+        """Answer call seq, begun at start (_now)."""
         settle(seq, self.direct)
-        send(ftype, body)
+        send(ftype, body, (_now() - start) // 1000)
 
 
 def reseed(entropy):
