@@ -39,8 +39,9 @@ import (
 // instance is taken. The time per call is the sandbox's own (Result.RunTime):
 // the host's clock, on a busy host, also counts the time the instances
 // waited for a CPU, which grows with every instance the calls spread over,
-// so calls that waited for the CPU would look long and spread wider still. No call is queued behind one that has already run
-// longer than pipelineWait: one slow call does not hold up the short ones.
+// so calls that waited for the CPU would look long and spread wider still.
+// No call is queued behind one that has already run longer than
+// pipelineWait: one slow call does not hold up the short ones.
 // A pipelined call whose instance dies before its turn never ran, and is
 // routed again (Engine.Invoke).
 

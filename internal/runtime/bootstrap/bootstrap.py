@@ -90,11 +90,8 @@ def send(ftype, body, took=None):
     to a call starts with took, the call's time here in microseconds."""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    if took is None:
-        head = len(body).to_bytes(4, "big") + bytes((ftype,))
-    else:
-        head = (4 + len(body)).to_bytes(4, "big") + bytes((ftype,)) + min(took, 0xFFFFFFFF).to_bytes(4, "big")
-    buf = head + body
+    prefix = b"" if took is None else min(took, 0xFFFFFFFF).to_bytes(4, "big")
+    buf = (len(prefix) + len(body)).to_bytes(4, "big") + bytes((ftype,)) + prefix + body
     view = memoryview(buf)
     while view:
         view = view[_write(RES_FD, view):]
@@ -248,7 +245,7 @@ class Bootstrap:
                     pass
         if self.handler is None:
             return self.finish(seq, start, ERROR, _dumps({"reason": "handler_not_found", "type": "Runtime.HandlerNotFound",
-                                                   "message": "no function loaded", "stack": []}))
+                                                          "message": "no function loaded", "stack": []}))
         try:
             event = _loads(body[4 + mlen:])
         except ValueError as e:
@@ -265,10 +262,10 @@ class Bootstrap:
         except (TypeError, ValueError, RecursionError) as e:
             # The serialiser's frames are not the user's: no stack.
             return self.finish(seq, start, ERROR, _dumps({"reason": "non_serialisable", "type": "Runtime.NonSerialisable",
-                                                   "message": "result is not JSON-serialisable: %s" % e, "stack": []}))
+                                                          "message": "result is not JSON-serialisable: %s" % e, "stack": []}))
         if len(payload) > MAX_RESULT:
             return self.finish(seq, start, ERROR, _dumps({"reason": "result_too_large", "type": "Runtime.ResultTooLarge",
-                                                   "message": "result exceeds %d bytes" % MAX_RESULT, "stack": []}))
+                                                          "message": "result exceeds %d bytes" % MAX_RESULT, "stack": []}))
         self.finish(seq, start, RESULT, payload)
 
     def finish(self, seq, start, ftype, body):
