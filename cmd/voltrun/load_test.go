@@ -150,14 +150,11 @@ func pctl(sorted []time.Duration, p float64) time.Duration {
 // rawServers are the baselines: the same echo written directly against
 // each language's HTTP server. The Python one is tuned for keep-alive
 // (no Nagle, buffered writes); untuned it stalls at ~300 req/s.
+// nodejs-wait waits 2 ms before it answers, as BenchmarkVersusRaw's
+// I/O-bound handler does.
 var rawServers = map[string][]string{
-	"nodejs": {"/usr/bin/node", "-e", `
-const http = require("http");
-http.createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => { const b = Buffer.concat(chunks); res.writeHead(200, {"content-type": "application/json", "content-length": b.length}); res.end(b); });
-}).listen(+process.argv[1], "127.0.0.1");`},
+	"nodejs":      {"/usr/bin/node", "-e", rawNode("reply()")},
+	"nodejs-wait": {"/usr/bin/node", "-e", rawNode("setTimeout(reply, 2)")},
 	"python": {"/usr/bin/python3", "-c", `
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -183,8 +180,25 @@ class Server(ThreadingHTTPServer):
 Server(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()`},
 }
 
-// startRaw runs a baseline server on a free port until the test ends.
-func startRaw(tb testing.TB, runtime string) endpoint {
+// rawNode is the Node echo server; answer is the statement that calls
+// reply, which sends the body back.
+func rawNode(answer string) string {
+	return `
+const http = require("http");
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const b = Buffer.concat(chunks);
+    const reply = () => { res.writeHead(200, {"content-type": "application/json", "content-length": b.length}); res.end(b); };
+    ` + answer + `;
+  });
+}).listen(+process.argv[1], "127.0.0.1");`
+}
+
+// startRaw runs the baseline server rawServers names on a free port until
+// the test ends.
+func startRaw(tb testing.TB, name string) endpoint {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -192,7 +206,7 @@ func startRaw(tb testing.TB, runtime string) endpoint {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	argv := append(slices.Clone(rawServers[runtime]), strconv.Itoa(port))
+	argv := append(slices.Clone(rawServers[name]), strconv.Itoa(port))
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	cmd.Stderr = os.Stderr
@@ -207,6 +221,6 @@ func startRaw(tb testing.TB, runtime string) endpoint {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	tb.Fatalf("raw %s server did not answer", runtime)
+	tb.Fatalf("raw %s server did not answer", name)
 	return endpoint{}
 }
