@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 // latency overhead at p50 (one connection, sequential) and throughput
 // (16 connections) as a share of the raw server's. Run with -benchtime 1x.
 // nodejs-wait is the I/O-bound case: the handler and the raw server wait
-// 2 ms (a timer) before answering, so calls must not be pipelined behind
+// ioWaitMS (a timer) before answering, so calls must not be pipelined behind
 // one another.
 // VoltRun runs as `voltrun server` in its own process, as the raw servers
 // do, with its default JSON log at info; VOLTRUN_* variables in this
@@ -29,7 +30,7 @@ func BenchmarkVersusRaw(b *testing.B) {
 	}{
 		{"nodejs", "nodejs", `exports.handler = async (event) => event;`, 2000},
 		{"python", "python", "def handler(event, context):\n    return event\n", 2000},
-		{"nodejs-wait", "nodejs", `exports.handler = async (event) => { await new Promise((r) => setTimeout(r, 2)); return event; };`, 500},
+		{"nodejs-wait", "nodejs", fmt.Sprintf(`exports.handler = async (event) => { await new Promise((r) => setTimeout(r, %d)); return event; };`, ioWaitMS), 500},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			raw := startRaw(b, c.name)

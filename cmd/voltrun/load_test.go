@@ -150,11 +150,11 @@ func pctl(sorted []time.Duration, p float64) time.Duration {
 // rawServers are the baselines: the same echo written directly against
 // each language's HTTP server. The Python one is tuned for keep-alive
 // (no Nagle, buffered writes); untuned it stalls at ~300 req/s.
-// nodejs-wait waits 2 ms before it answers, as BenchmarkVersusRaw's
+// nodejs-wait waits ioWaitMS before it answers, as BenchmarkVersusRaw's
 // I/O-bound handler does.
 var rawServers = map[string][]string{
-	"nodejs":      {"/usr/bin/node", "-e", rawNode("reply()")},
-	"nodejs-wait": {"/usr/bin/node", "-e", rawNode("setTimeout(reply, 2)")},
+	"nodejs":      {"/usr/bin/node", "-e", rawNode(0)},
+	"nodejs-wait": {"/usr/bin/node", "-e", rawNode(ioWaitMS)},
 	"python": {"/usr/bin/python3", "-c", `
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -180,19 +180,23 @@ class Server(ThreadingHTTPServer):
 Server(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()`},
 }
 
-// rawNode is the Node echo server; answer is the statement that calls
-// reply, which sends the body back.
-func rawNode(answer string) string {
+// ioWaitMS is how long the I/O-bound case's handler and raw server wait
+// before they answer, in milliseconds.
+const ioWaitMS = 2
+
+// rawNode is the Node echo server, answering after a timer of wait
+// milliseconds; with none it answers inline, as a plain echo does.
+func rawNode(wait int) string {
+	reply := `res.writeHead(200, {"content-type": "application/json", "content-length": b.length}); res.end(b);`
+	if wait > 0 {
+		reply = fmt.Sprintf("setTimeout(() => { %s }, %d);", reply, wait)
+	}
 	return `
 const http = require("http");
 http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const b = Buffer.concat(chunks);
-    const reply = () => { res.writeHead(200, {"content-type": "application/json", "content-length": b.length}); res.end(b); };
-    ` + answer + `;
-  });
+  req.on("end", () => { const b = Buffer.concat(chunks); ` + reply + ` });
 }).listen(+process.argv[1], "127.0.0.1");`
 }
 
